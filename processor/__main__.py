@@ -1,0 +1,49 @@
+"""Command line: ``python -m processor <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from processor.settings import Settings
+
+
+def _topics(args: argparse.Namespace) -> int:
+    from processor.adapters.topic_admin import create_topics
+
+    settings = Settings.from_env()
+    outcome = asyncio.run(create_topics(settings))
+    for name, state in sorted(outcome.items()):
+        print(f"{state:8} {name}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from processor.demo import main as demo_main
+
+    return demo_main()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m processor", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    topics = commands.add_parser("topics", help="manage the product's Kafka topics")
+    topics.add_argument("action", choices=["create"])
+    topics.set_defaults(run=_topics)
+
+    demo = commands.add_parser("demo", help="play a scripted conversation through the stack")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

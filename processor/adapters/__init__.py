@@ -1,0 +1,1 @@
+"""Thin adapters to Kafka and Redis. The domain never imports from here."""

@@ -1,0 +1,70 @@
+"""Creates the product's topics on the broker with the configured partition counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from processor.settings import Settings
+from processor.topics import COMPACTED_TOPICS, Topic
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPlan:
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+def plan_topics(settings: Settings) -> list[TopicPlan]:
+    """Every topic keyed by phone gets the same partition count, so one phone's records land
+    on the same partition number everywhere (the worker relies on this co-partitioning)."""
+    plans = []
+    for topic in Topic:
+        config = {"cleanup.policy": "compact"} if topic in COMPACTED_TOPICS else {}
+        plans.append(TopicPlan(settings.topics(topic), settings.partitions, config))
+    return plans
+
+
+async def create_topics(settings: Settings) -> dict[str, str]:
+    """Creates missing topics; returns {name: "created" | "exists"}. Existing topics with a
+    different partition count are reported as an error, never altered."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        plans = plan_topics(settings)
+        existing = set(await admin.list_topics())
+        missing = [p for p in plans if p.name not in existing]
+        outcome = {p.name: "exists" for p in plans if p.name in existing}
+        if missing:
+            new = [NewTopic(p.name, p.partitions, settings.replication_factor,
+                            topic_configs=p.config) for p in missing]
+            response = await admin.create_topics(new)
+            raise_topic_errors(response)
+            outcome.update({p.name: "created" for p in missing})
+        present = [p for p in plans if p.name in existing]
+        if present:
+            described = await admin.describe_topics([p.name for p in present])
+            counts = {d["topic"]: len(d["partitions"]) for d in described}
+            wrong = [f"{p.name} has {counts.get(p.name)} partitions, settings say {p.partitions}"
+                     for p in present if counts.get(p.name) != p.partitions]
+            if wrong:
+                raise RuntimeError("topic layout differs from settings: " + "; ".join(wrong))
+        return outcome
+    finally:
+        await admin.close()
+
+
+def raise_topic_errors(response: Any) -> None:
+    """CreateTopics answers per topic; "already exists" is fine (another process won the race)."""
+    problems = []
+    for entry in response.topic_errors:
+        topic, code = entry[0], entry[1]
+        message = entry[2] if len(entry) > 2 else None
+        if code not in (0, TopicAlreadyExistsError.errno):
+            problems.append(f"{topic}: {for_code(code).__name__} {message or ''}".strip())
+    if problems:
+        raise RuntimeError("could not create topics: " + "; ".join(problems))

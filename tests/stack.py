@@ -1,0 +1,93 @@
+"""Test helpers for the real stack: connection settings, readiness, topic/key hygiene."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from processor.adapters.topic_admin import raise_topic_errors
+
+ROOT = Path(__file__).resolve().parent.parent
+KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:16379/0")
+STACK_DIR = Path(os.environ.get("CG_STACK_DIR", ROOT / ".stack"))
+BROKER_LOG = STACK_DIR / "kafka" / "logs" / "server.log"
+
+for _address in (KAFKA_BOOTSTRAP, REDIS_URL):
+    # Tests only ever talk to this machine.
+    _host = _address.split("//")[-1].split(":")[0]
+    if not (_host.startswith("127.") or _host in {"localhost", "[::1]"}):
+        raise RuntimeError(f"tests target loopback only, refusing {_address}")
+
+
+def unique(label: str) -> str:
+    return f"{label}-{uuid.uuid4().hex[:10]}"
+
+
+def broker_log_tail(lines: int = 60) -> str:
+    try:
+        with BROKER_LOG.open("rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 64_000))
+            return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(no broker log at {BROKER_LOG}: {exc})"
+
+
+async def wait_for_kafka(timeout: float = 60.0) -> AIOKafkaAdminClient:
+    """An admin client connected to the broker; raises (so the test FAILS) when none answers."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.describe_cluster()
+            return admin
+        except Exception as exc:
+            last = exc
+            await admin.close()
+            await asyncio.sleep(0.5)
+    raise RuntimeError(
+        f"Kafka at {KAFKA_BOOTSTRAP} did not answer within {timeout}s ({last!r}). "
+        "Start the stack with `make up` (make test does it for you)."
+    )
+
+
+async def wait_for_redis(timeout: float = 30.0) -> aioredis.Redis:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        client = aioredis.Redis.from_url(REDIS_URL)
+        try:
+            await client.ping()
+            return client
+        except Exception as exc:
+            last = exc
+            await client.aclose()
+            await asyncio.sleep(0.3)
+    raise RuntimeError(
+        f"Redis at {REDIS_URL} did not answer within {timeout}s ({last!r}). "
+        "Start the stack with `make up` (make test does it for you)."
+    )
+
+
+async def create_topic(admin: AIOKafkaAdminClient, name: str, partitions: int,
+                       config: dict[str, str] | None = None) -> None:
+    response = await admin.create_topics([NewTopic(name, partitions, 1,
+                                                   topic_configs=config or {})])
+    raise_topic_errors(response)
+    # Wait until the metadata shows every partition with a leader.
+    for _ in range(100):
+        described = await admin.describe_topics([name])
+        parts = described[0].get("partitions", []) if described else []
+        if len(parts) == partitions and all(p.get("leader", -1) >= 0 for p in parts):
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"topic {name} has no leaders after creation")
