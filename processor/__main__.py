@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from processor.settings import Settings
 
@@ -26,6 +28,16 @@ def _demo(args: argparse.Namespace) -> int:
     return demo_main()
 
 
+def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
+    """Imports a command module only when it runs, so `--help` stays fast."""
+
+    def run(args: argparse.Namespace) -> int:
+        command: Callable[[argparse.Namespace], int] = importlib.import_module(module).run
+        return command(args)
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m processor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="play a scripted conversation through the stack")
     demo.set_defaults(run=_demo)
+
+    classify = commands.add_parser(
+        "classify", help="classify JSON Lines {\"body\": ...} from stdin (STOP/START/HELP/none)")
+    classify.add_argument("--config", type=Path, help="gateways.yaml with keyword sets")
+    classify.add_argument("--gateway", help="gateway id whose keyword set to use")
+    classify.set_defaults(run=_lazy("processor.cli.classify"))
+
+    validate = commands.add_parser(
+        "validate", help="validate JSON Lines of one record type from stdin; print invalid lines")
+    validate.add_argument("record", help="record name, e.g. inbound, send-request, consent-event")
+    validate.set_defaults(run=_lazy("processor.cli.validate"))
     return parser
 
 

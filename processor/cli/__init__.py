@@ -1,0 +1,1 @@
+"""Command implementations behind ``python -m processor``; each module exposes ``run(args)``."""
