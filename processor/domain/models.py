@@ -72,6 +72,9 @@ class CommandType(enum.StrEnum):
     GLOBAL_OPT_OUT_SET = "global_opt_out_set"
     GLOBAL_OPT_OUT_CLEAR = "global_opt_out_clear"
     NUMBER_CHANGED = "number_changed"
+    # Internal: the worker's timer asks for a closed confirmation window to be expired. It
+    # travels through sms.commands so its outputs are decided exactly once, like any input.
+    EXPIRE_WINDOW = "expire_window"
 
 
 class ImportStatus(enum.StrEnum):
@@ -155,6 +158,7 @@ class Command:
     import_status: ImportStatus | None = None
     new_phone: str | None = None
     reason: str | None = None
+    until: int | None = None  # expire_window: the close time of the window to expire
 
 
 # Outputs ------------------------------------------------------------------------------------

@@ -1,0 +1,57 @@
+"""Turning a failure into a dead-letter record, without ever failing while doing it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from processor.codec.errors import DecodeError, ErrorType, shorten
+from processor.codec.records import MAX_REASON
+from processor.domain.models import DeadLetter
+
+
+def dead_letter(exc: BaseException, *, topic: str, partition: int, offset: int,
+                key: bytes | None, value: bytes | None,
+                headers: Iterable[tuple[str, bytes | None]] | None,
+                failed_at: int) -> DeadLetter:
+    """The dead letter for a record that failed with ``exc``; never raises.
+
+    A DecodeError keeps its error type and reason; any other exception is an ``internal``
+    error whose reason is its repr. The original key, value and headers are kept as bytes
+    (a header without a value keeps an empty one: the domain has no null header value).
+    """
+    try:
+        if isinstance(exc, DecodeError):
+            error_type, reason = str(exc.error_type), str(exc)
+        else:
+            error_type, reason = ErrorType.INTERNAL.value, f"internal error: {exc!r}"
+        return DeadLetter(
+            reason=shorten(reason, MAX_REASON), error_type=error_type, topic=str(topic),
+            partition=int(partition), offset=int(offset), key=_bytes(key), value=_bytes(value),
+            headers=tuple((str(name), _bytes(data) or b"") for name, data in headers or ()),
+            failed_at=int(failed_at))
+    except Exception as problem:  # the promise: a worker must never stop on a dead letter
+        return _last_resort(problem, topic, partition, offset, failed_at)
+
+
+def _bytes(data: bytes | None) -> bytes | None:
+    if data is None or type(data) is bytes:
+        return data
+    # A bytearray or memoryview a client library handed over; memoryview() refuses non-bytes.
+    return bytes(memoryview(data))
+
+
+def _last_resort(problem: Exception, topic: object, partition: object, offset: object,
+                 failed_at: object) -> DeadLetter:
+    """A dead letter built only from values that cannot fail to convert."""
+    try:
+        reason = shorten(f"internal error: the failure could not be recorded ({problem!r})",
+                         MAX_REASON)
+    except Exception:
+        reason = "internal error: the failure could not be recorded"
+    return DeadLetter(
+        reason=reason, error_type=ErrorType.INTERNAL.value,
+        topic=topic if isinstance(topic, str) and topic else "unknown",
+        partition=partition if type(partition) is int else 0,
+        offset=offset if type(offset) is int else 0,
+        key=None, value=None, headers=(),
+        failed_at=failed_at if type(failed_at) is int else 0)
