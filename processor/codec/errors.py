@@ -21,6 +21,7 @@ class ErrorType(enum.StrEnum):
     WRONG_TYPE = "wrong_type"
     INVALID_VALUE = "invalid_value"
     INVALID_PHONE = "invalid_phone"
+    INVALID_KEYWORD = "invalid_keyword"
     INVALID_TIME = "invalid_time"
     UNKNOWN_FIELD = "unknown_field"
     UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"

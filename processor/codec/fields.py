@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from processor.codec.errors import DecodeError, ErrorType, shorten, show, wrong_type
 from processor.codec.phones import E164, normalise_phone
 from processor.codec.times import format_time, parse_time
+from processor.domain.keywords import canonical_keyword
 from processor.domain.models import SCHEMA_VERSION
 
 RecordT = TypeVar("RecordT")
@@ -70,6 +71,24 @@ class Text(Kind):
         if self.pattern is not None and self.pattern.fullmatch(raw) is None:
             raise DecodeError(ErrorType.INVALID_VALUE, path, f"not {self.what} ({show(raw)})")
         return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword(Kind):
+    """A keyword from an upstream app or a command, spelled the way the classifier spells the
+    keywords phones text (``volunteer`` and ``Volunteer`` name the scope ``VOLUNTEER``)."""
+
+    text: Text
+    expected = "a string"
+
+    def decode(self, raw: object, path: str, region: str | None) -> object:
+        spelled = canonical_keyword(str(self.text.decode(raw, path, region)))
+        if len(spelled) > self.text.max_length:
+            # Folding can lengthen a word (ß -> SS); outputs carry the folded form.
+            raise DecodeError(ErrorType.INVALID_KEYWORD, path,
+                              f"longer than {self.text.max_length} characters once normalised "
+                              f"({show(spelled)})")
+        return spelled
 
 
 @dataclass(frozen=True, slots=True, eq=False)

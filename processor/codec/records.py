@@ -23,6 +23,7 @@ from processor.codec.fields import (
     Headers,
     InputPhone,
     Integer,
+    Keyword,
     Kind,
     ListOf,
     Nested,
@@ -76,6 +77,7 @@ _GATEWAY = Text(64, pattern=re.compile(GATEWAY_PATTERN),
 _SUBSCRIPTION_GATEWAY = Text(64, pattern=re.compile(SUBSCRIPTION_GATEWAY_PATTERN),
                              what="a gateway id or '*'")
 _KEYWORD = Text(64, pattern=re.compile(KEYWORD_PATTERN), what="a keyword (no '|')")
+_INPUT_KEYWORD = Keyword(_KEYWORD)
 _PERSON = Text(256)
 _DETAIL = Text(1024)
 _INPUT_TIME = Time(INPUT_TIME)
@@ -117,23 +119,23 @@ INBOUND_SHAPE = Shape(InboundMessage, (
 ), closed=False, regional=True)
 
 
-def _send_request_shape(phone: Kind, *, regional: bool) -> Shape[SendRequest]:
+def _send_request_shape(phone: Kind, keyword: Kind, *, regional: bool) -> Shape[SendRequest]:
     return Shape(SendRequest, (
         _required("request_id", _ID),
         _required("gateway", _GATEWAY),
         _required("to", phone, "phone"),
         _required("body", Text(MAX_BODY)),
         _optional("campaign", Text(128)),
-        _optional("keyword", _KEYWORD),
+        _optional("keyword", keyword),
         _required("kind", Choice.of(SendKind)),
         _required("requested_by", _PERSON),
         _required("created_at", _INPUT_TIME),
     ), closed=False, regional=regional)
 
 
-SEND_REQUEST_SHAPE = _send_request_shape(_INPUT_PHONE, regional=True)
+SEND_REQUEST_SHAPE = _send_request_shape(_INPUT_PHONE, _INPUT_KEYWORD, regional=True)
 # Requests held in consent state were normalised on the way in: E.164 already.
-_HELD_REQUEST_SHAPE = _send_request_shape(_PHONE, regional=False)
+_HELD_REQUEST_SHAPE = _send_request_shape(_PHONE, _KEYWORD, regional=False)
 
 _GATEWAY_NOT_REQUIRED = frozenset({
     CommandType.GLOBAL_OPT_OUT_SET, CommandType.GLOBAL_OPT_OUT_CLEAR, CommandType.NUMBER_CHANGED})
@@ -168,7 +170,7 @@ COMMAND_SHAPE = Shape(Command, (
     _required("phone", _INPUT_PHONE),
     _required("actor", _PERSON),
     _required("created_at", _INPUT_TIME),
-    _optional("keyword", _KEYWORD),
+    _optional("keyword", _INPUT_KEYWORD),
     _optional("permissions", ListOf(Text(128))),
     _optional("import_status", Choice.of(ImportStatus)),
     _optional("new_phone", _INPUT_PHONE),

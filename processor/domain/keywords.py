@@ -370,6 +370,13 @@ def _key(word: str) -> tuple[str, ...]:
     return _tokens_of(word)
 
 
+def canonical_keyword(word: str) -> str:
+    """The one spelling of a keyword everywhere (scopes, events, sends, commands): accents
+    folded, upper case, words joined by one space; ``"niños 2026"`` -> ``"NINOS 2026"``.
+    A word with no letters or digits keeps its own spelling, upper-cased."""
+    return _canonical(word) or word.upper()
+
+
 def _canonical(word: str) -> str:
     return " ".join(_tokens_of(word)).upper()
 

@@ -9,9 +9,11 @@ Both directions are checked with generated records:
   the same verdict from schema and codec.
 
 What the schema cannot express is said once, here: whether a phone exists in its country's
-numbering plan (and, for a national spelling, which region to read it with). Generated records
-therefore get valid numbers in their phone fields, and the only disagreement allowed is the
-codec rejecting such a field as ``invalid_phone``.
+numbering plan (and, for a national spelling, which region to read it with), and whether an
+input keyword stays within 64 characters once normalised (folding lengthens ``ß`` to ``SS``).
+Generated records therefore get valid numbers in their phone fields, and the only
+disagreements allowed are the codec rejecting such a field as ``invalid_phone`` or an input
+keyword as ``invalid_keyword``.
 
 hypothesis-jsonschema 0.23.1 cannot generate objects with the installed Hypothesis (it calls a
 removed internal, ``many.more()``), so ``schema_records`` generates each property's value from
@@ -54,6 +56,7 @@ from processor.codec.phones import DIALABLE, DIALABLE_PATTERN
 from processor.codec.records import GATEWAY_PATTERN, KEYWORD_PATTERN, TOPIC_PATTERN
 from processor.codec.schemas import SCHEMA_DIR, load_schema, registry, validator_for
 from processor.codec.times import INPUT_TIME, OUTPUT_TIME, parse_time
+from processor.domain.keywords import KeywordSet, canonical_keyword, classify
 from processor.domain.models import (
     GLOBAL_GATEWAY,
     Command,
@@ -214,6 +217,9 @@ phones = st.sampled_from(E164_NUMBERS)
 gateways = st.from_regex(GATEWAY_PATTERN, fullmatch=True).filter(lambda text: len(text) <= 64)
 subscription_gateways = gateways | st.just(GLOBAL_GATEWAY)
 keywords = st.from_regex(KEYWORD_PATTERN, fullmatch=True).filter(lambda text: len(text) <= 64)
+# Input keywords arrive normalised in the domain (see the docstring), so the domain records
+# that round-trip through an input codec hold normalised keywords.
+input_keywords = keywords.map(canonical_keyword).filter(lambda text: len(text) <= 64)
 versions = st.integers(0, 2**53 - 1)
 NOTICE_KINDS = [kind for kind in ReplyKind if kind.startswith("notice_")]
 REPLY_KINDS = [kind for kind in ReplyKind if kind not in NOTICE_KINDS]
@@ -227,7 +233,7 @@ inbound_messages = st.builds(
 send_requests = st.builds(
     SendRequest, request_id=ids, phone=phones, gateway=gateways, body=bodies,
     kind=st.sampled_from(SendKind), requested_by=persons, created_at=input_times,
-    campaign=st.none() | st.text(min_size=1, max_size=128), keyword=st.none() | keywords)
+    campaign=st.none() | st.text(min_size=1, max_size=128), keyword=st.none() | input_keywords)
 _GATEWAY_OPTIONAL = {CommandType.GLOBAL_OPT_OUT_SET, CommandType.GLOBAL_OPT_OUT_CLEAR,
                      CommandType.NUMBER_CHANGED}
 
@@ -239,7 +245,7 @@ def commands(draw: st.DrawFn) -> Command:
         command_id=draw(ids), type=kind, phone=draw(phones), actor=draw(persons),
         created_at=draw(input_times),
         gateway=draw(st.none() | gateways if kind in _GATEWAY_OPTIONAL else gateways),
-        keyword=draw(st.none() | keywords),
+        keyword=draw(st.none() | input_keywords),
         permissions=tuple(draw(st.lists(st.text(min_size=1, max_size=128), max_size=3))),
         import_status=draw(st.sampled_from(ImportStatus)) if kind is CommandType.IMPORT else None,
         new_phone=draw(st.none() | phones) if kind is CommandType.NUMBER_CHANGED else None,
@@ -475,7 +481,12 @@ def test_schema_and_codec_agree_on_edited_records(record: str, data: st.DataObje
     if error is None or not schema_valid(record, obj):
         assert (error is None) == schema_valid(record, obj)
         return
-    # Only the numbering plan (or a missing region) is beyond the schema.
+    # Only the numbering plan (or a missing region) and normalised keyword length are beyond
+    # the schema.
+    if error.error_type == ErrorType.INVALID_KEYWORD:
+        assert error.field == "keyword"
+        assert len(canonical_keyword(obj["keyword"])) > 64
+        return
     assert error.error_type == ErrorType.INVALID_PHONE, str(error)
     assert error.field in input_phone_fields(record)
     assert DIALABLE.fullmatch(obj[error.field])
@@ -612,8 +623,9 @@ EXAMPLE_REGIONS = {"acme-us": "US", "acme-uk": "GB"}
 
 def _verdicts_agree(record: str, obj: dict[str, Any]) -> None:
     error = codec_error(record, obj, EXAMPLE_REGIONS)
-    if error is not None and error.error_type == ErrorType.INVALID_PHONE:
-        return  # the numbering plan is beyond the schema
+    if error is not None and error.error_type in {ErrorType.INVALID_PHONE,
+                                                  ErrorType.INVALID_KEYWORD}:
+        return  # the numbering plan and normalised keyword length are beyond the schema
     assert (error is None) == schema_valid(record, obj), (str(error), obj)
 
 
@@ -641,3 +653,13 @@ def test_schema_and_codec_agree_on_which_fields_each_command_type_needs(
         obj = base | {name: value for bit, (name, value) in enumerate(conditional.items())
                       if present >> bit & 1}
         _verdicts_agree("command", obj)
+
+
+@pytest.mark.parametrize(("sent", "scope"), [
+    ("volunteer", "VOLUNTEER"), ("Volunteer", "VOLUNTEER"), ("niños  2026", "NINOS 2026")])
+def test_input_keywords_name_the_scope_the_classifier_names(sent: str, scope: str) -> None:
+    request = _example("send-request") | {"keyword": sent}
+    decoded = RECORDS["send-request"].decode(orjson.dumps(request), EXAMPLE_REGIONS)
+    assert decoded.keyword == scope
+    texted = classify(sent, KeywordSet.build(campaign=[sent]))
+    assert texted.scope == scope

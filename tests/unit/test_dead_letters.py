@@ -54,8 +54,8 @@ def _inbound(**changes: object) -> bytes:
      "received_at: not an RFC 3339 time with offset ('2026-01-01 10:00')"),
     (Topic.INBOUND, _inbound(message_id=""), ErrorType.INVALID_VALUE,
      "message_id: must not be empty"),
-    (Topic.INBOUND, _inbound(body="x" * 5000), ErrorType.INVALID_VALUE,
-     "body: longer than 4096 characters (5000)"),
+    (Topic.INBOUND, _inbound(body="x" * 70000), ErrorType.INVALID_VALUE,
+     "body: longer than 65536 characters (70000)"),
     (Topic.SEND_REQUESTS, orjson.dumps({
         "schema_version": 1, "request_id": "r1", "to": "+12015550123", "gateway": "acme-us",
         "body": "hi", "kind": "bulk", "requested_by": "dana",
