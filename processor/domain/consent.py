@@ -1,0 +1,602 @@
+"""The consent state machine: inbound messages, commands and window expiry -> transitions.
+
+Pure functions over frozen data. Two ordered tables drive everything, and the tests iterate
+the same tables: ``INBOUND_RULES`` (what a classified inbound message does to a subscription)
+and ``COMMAND_RULES`` (manual/API/import/global/number-change commands). The first rule that
+matches wins. The send decision lives in ``processor.domain.policy``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from processor.domain.gateways import (
+    API_PERMISSION,
+    MANUAL_PERMISSION,
+    GatewayConfig,
+    GatewayMode,
+    Gateways,
+)
+from processor.domain.ids import derived_id
+from processor.domain.keywords import Classification
+from processor.domain.models import (
+    GLOBAL_GATEWAY,
+    Command,
+    CommandOutcome,
+    CommandResult,
+    CommandType,
+    ConsentEvent,
+    ConsentSource,
+    ConsentStatus,
+    ImportStatus,
+    InboundMessage,
+    Intent,
+    Notice,
+    OutboundMessage,
+    ReplyKind,
+    SendDebug,
+    SendRequest,
+    SendResult,
+    SendStatus,
+    Subscription,
+)
+
+NO = ConsentStatus.NO_OPT_IN
+PENDING = ConsentStatus.OPT_IN_PENDING
+IN = ConsentStatus.OPT_IN
+OUT = ConsentStatus.OPT_OUT
+ANY_STATUS = frozenset(ConsentStatus)
+ALL_MODES = frozenset(GatewayMode)
+
+# Sources that mean "the phone itself said so": only the phone can undo such an opt-out.
+PHONE_SOURCES = frozenset({ConsentSource.KEYWORD, ConsentSource.CONFIRMATION})
+
+SubKey = tuple[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneState:
+    """Every subscription of one phone, keyed by (gateway, keyword scope)."""
+
+    phone: str
+    subscriptions: Mapping[SubKey, Subscription] = field(default_factory=dict)
+
+    def get(self, gateway: str, keyword: str | None = None) -> Subscription:
+        found = self.subscriptions.get((gateway, keyword))
+        return found if found is not None else Subscription(self.phone, gateway, keyword)
+
+    def scopes(self, gateway: str) -> list[Subscription]:
+        """The gateway-level subscription first, then its keyword scopes in name order."""
+        scoped = sorted((s for (g, k), s in self.subscriptions.items() if g == gateway and k),
+                        key=lambda s: s.keyword or "")
+        return [self.get(gateway), *scoped]
+
+    @property
+    def global_opt_out(self) -> Subscription:
+        return self.get(GLOBAL_GATEWAY)
+
+    def with_changes(self, changed: Iterable[Subscription]) -> PhoneState:
+        subs = dict(self.subscriptions)
+        for sub in changed:
+            subs[(sub.gateway, sub.keyword)] = sub
+        return PhoneState(self.phone, MappingProxyType(subs))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything one input (or one window expiry) produced."""
+
+    cause_id: str
+    changed: tuple[Subscription, ...] = ()
+    events: tuple[ConsentEvent, ...] = ()
+    outbound: tuple[OutboundMessage, ...] = ()
+    results: tuple[SendResult, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    command_result: CommandResult | None = None
+
+
+class Effects:
+    """Collects the outputs of one decision while it is being made (never escapes a decision)."""
+
+    def __init__(self, cause_id: str, phone: str, now: int) -> None:
+        self.cause_id = cause_id
+        self.phone = phone
+        self.now = now
+        self.changed: dict[SubKey, Subscription] = {}
+        self.events: list[ConsentEvent] = []
+        self.outbound: list[OutboundMessage] = []
+        self.results: list[SendResult] = []
+        self.notices: list[Notice] = []
+
+    def current(self, sub: Subscription) -> Subscription:
+        """`sub` as this decision has left it so far."""
+        return self.changed.get((sub.gateway, sub.keyword), sub)
+
+    def store(self, sub: Subscription) -> Subscription:
+        self.changed[(sub.gateway, sub.keyword)] = sub
+        return sub
+
+    def transition(self, sub: Subscription, to: ConsentStatus, source: ConsentSource,
+                   detail: str, *, actor: str | None, window_ms: int | None = None,
+                   requested_by: str | None = None) -> Subscription:
+        """Moves `sub` to a status (or re-states it, for expiry) and records the event."""
+        new = replace(
+            sub, status=to, source=source, detail=detail, actor=actor,
+            version=sub.version + 1, updated_at=self.now,
+            pending_until=self.now + window_ms if window_ms is not None else None,
+            window_closed=False,
+            requested_by=requested_by if window_ms is not None else sub.requested_by,
+        )
+        self.events.append(ConsentEvent(
+            event_id=derived_id(self.cause_id, sub.phone, sub.gateway, sub.keyword or "",
+                                to.value, source.value),
+            phone=sub.phone, gateway=sub.gateway, keyword=sub.keyword,
+            previous_status=sub.status, status=to, source=source, detail=detail, actor=actor,
+            cause_id=self.cause_id, version=new.version, occurred_at=self.now,
+        ))
+        return self.store(new)
+
+    def reply(self, gw: GatewayConfig, sub: Subscription, kind: ReplyKind, *,
+              in_reply_to: str | None, keyword: str | None = None) -> None:
+        if any(o.reply_kind is kind for o in self.outbound):
+            return  # one reply of a kind per input: e.g. one confirmation for a multi-scope STOP
+        self.outbound.append(OutboundMessage(
+            message_id=derived_id(self.cause_id, "reply", kind.value),
+            phone=sub.phone, gateway=sub.gateway,
+            body=gw.render(kind, keyword=keyword),
+            auto_reply=True, consent=sub.snapshot, decided_at=self.now,
+            in_reply_to=in_reply_to, reply_kind=kind,
+        ))
+
+    def notice(self, gw: GatewayConfig, sub: Subscription, kind: ReplyKind,
+               request_id: str | None = None) -> None:
+        recipient = sub.requested_by or gw.owner
+        if recipient is None:
+            return  # nobody to tell: the gateway has no owner and nobody asked
+        self.notices.append(Notice(
+            notice_id=derived_id(self.cause_id, "notice", kind.value, recipient),
+            recipient=recipient, phone=sub.phone, gateway=sub.gateway, kind=kind,
+            body=gw.render(kind), created_at=self.now, request_id=request_id,
+        ))
+
+    def result(self, request: SendRequest, status: SendStatus, sub: Subscription,
+               debug: SendDebug | None, detail: str | None,
+               message_id: str | None = None) -> None:
+        self.results.append(SendResult(
+            request_id=request.request_id, phone=request.phone, gateway=request.gateway,
+            status=status, consent=sub.snapshot, decided_at=self.now, debug=debug,
+            detail=detail, message_id=message_id,
+        ))
+
+    def forward(self, request: SendRequest, sub: Subscription) -> None:
+        message_id = derived_id("outbound", request.request_id)
+        self.outbound.append(OutboundMessage(
+            message_id=message_id, phone=request.phone, gateway=request.gateway,
+            body=request.body, auto_reply=False, consent=sub.snapshot, decided_at=self.now,
+            request_id=request.request_id,
+        ))
+        self.result(request, SendStatus.FORWARDED, sub, None, None, message_id)
+
+    def settle_held(self, state: PhoneState, sub: Subscription) -> Subscription:
+        """Held requests leave with the subscription's new status: Opt-In releases them in
+        order (unless a global opt-out came in meanwhile), anything else rejects them.
+        Nothing held is ever dropped."""
+        if not sub.held or (sub.status is PENDING and not sub.window_closed):
+            return sub
+        global_out = self.current(state.global_opt_out)
+        for request in sub.held:
+            if global_out.status is OUT:
+                self.result(request, SendStatus.ERROR, global_out, SendDebug.GLOBAL_OPT_OUT,
+                            global_out.detail or "Global opt-out")
+            elif sub.status is IN:
+                self.forward(request, sub)
+            elif sub.status is OUT:
+                self.result(request, SendStatus.ERROR, sub, SendDebug.PREVIOUS_OPT_OUT,
+                            "The phone declined the consent request")
+            else:
+                self.result(request, SendStatus.ERROR, sub, SendDebug.NO_OPT_IN,
+                            "The consent request was not answered")
+        return self.store(replace(sub, held=()))
+
+    def decision(self, command_result: CommandResult | None = None) -> Decision:
+        return Decision(
+            cause_id=self.cause_id, changed=tuple(self.changed.values()),
+            events=tuple(self.events), outbound=tuple(self.outbound),
+            results=tuple(self.results), notices=tuple(self.notices),
+            command_result=command_result,
+        )
+
+
+def window_open(sub: Subscription, now: int) -> bool:
+    return (sub.status is PENDING and not sub.window_closed
+            and sub.pending_until is not None and now <= sub.pending_until)
+
+
+# Inbound messages -------------------------------------------------------------------------
+
+
+class Trigger(enum.StrEnum):
+    """What a classified inbound message asks for."""
+
+    OPT_OUT = "opt_out"  # STOP family: every scope of the gateway
+    SCOPE_OPT_OUT = "scope_opt_out"  # STOP <campaign keyword>: that scope only
+    OPT_IN = "opt_in"  # START, UNSTOP, a custom opt-in keyword: the gateway
+    VERIFY = "verify"  # the verification keyword (YES); also an opt-in keyword
+    CAMPAIGN = "campaign"  # a campaign keyword: its scope
+    HELP = "help"
+    OTHER = "other"  # any other text
+
+
+class Window(enum.Enum):
+    ANY = "any"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRule:
+    name: str
+    triggers: frozenset[Trigger]
+    modes: frozenset[GatewayMode]
+    statuses: frozenset[ConsentStatus]
+    to: ConsentStatus | None = None  # None: no transition
+    source: ConsentSource | None = None
+    detail: str = ""  # "{keyword}" is the keyword the phone texted
+    reply: ReplyKind | None = None
+    notice: ReplyKind | None = None
+    window: Window = Window.ANY  # condition on an Opt-In Pending window
+    opens_window: bool = False
+    needs_create_opt_in_on_incoming: bool = False
+    # None: either; True/False: only when the subscription's Opt-Out is (not) the phone's own.
+    phone_opted_out: bool | None = None
+
+    def matches(self, trigger: Trigger, gw: GatewayConfig, sub: Subscription, now: int) -> bool:
+        if trigger not in self.triggers or gw.mode not in self.modes:
+            return False
+        if sub.status not in self.statuses:
+            return False
+        if (self.phone_opted_out is not None
+                and (sub.status is OUT and sub.source in PHONE_SOURCES) != self.phone_opted_out):
+            return False
+        if self.needs_create_opt_in_on_incoming and not gw.create_opt_in_on_incoming:
+            return False
+        if self.window is Window.OPEN:
+            return window_open(sub, now)
+        if self.window is Window.CLOSED:
+            return sub.status is PENDING and not window_open(sub, now)
+        return True
+
+
+_OUT_TRIGGERS = frozenset({Trigger.OPT_OUT, Trigger.SCOPE_OPT_OUT})
+_IN_TRIGGERS = frozenset({Trigger.OPT_IN, Trigger.VERIFY, Trigger.CAMPAIGN})
+_CONSENT = frozenset({GatewayMode.CONSENT_REQUEST})
+_DOUBLE = frozenset({GatewayMode.DOUBLE_OPT_IN})
+_CONFIRMING = _DOUBLE | _CONSENT
+_PLAIN = ALL_MODES - _CONFIRMING
+
+INBOUND_RULES: tuple[InboundRule, ...] = (
+    # 5. HELP is answered even for opted-out phones and never changes consent.
+    InboundRule("help", frozenset({Trigger.HELP}), ALL_MODES, ANY_STATUS,
+                reply=ReplyKind.HELP),
+    # 1. A repeated STOP: the FCC allows one confirmation, so the second gets none.
+    InboundRule("opt_out_repeat", _OUT_TRIGGERS, ALL_MODES, frozenset({OUT}),
+                phone_opted_out=True),
+    # Otherwise the phone's own word is recorded, even over an opt-out somebody else made:
+    # only then is the opt-out one that no manual or API opt-in can undo.
+    InboundRule("opt_out", _OUT_TRIGGERS, ALL_MODES - _CONSENT, frozenset({NO, PENDING, IN, OUT}),
+                to=OUT, source=ConsentSource.KEYWORD, detail="Opt-out keyword: {keyword}",
+                reply=ReplyKind.OPT_OUT_CONFIRMATION),
+    InboundRule("consent_declined", _OUT_TRIGGERS, _CONSENT, frozenset({NO, PENDING, IN, OUT}),
+                to=OUT, source=ConsentSource.KEYWORD, detail="Opt-out keyword: {keyword}",
+                reply=ReplyKind.CONSENT_DECLINED, notice=ReplyKind.NOTICE_OPTED_OUT),
+    # 3. The verification keyword inside the window confirms; after it, the phone starts over.
+    InboundRule("confirm", frozenset({Trigger.VERIFY}), _DOUBLE, frozenset({PENDING}),
+                window=Window.OPEN, to=IN, source=ConsentSource.CONFIRMATION,
+                detail="Opt-in confirmation: {keyword}", reply=ReplyKind.OPT_IN_CONFIRMATION),
+    InboundRule("consent_confirmed", frozenset({Trigger.VERIFY}), _CONSENT,
+                frozenset({PENDING}), window=Window.OPEN, to=IN,
+                source=ConsentSource.CONFIRMATION, detail="Opt-in confirmation: {keyword}",
+                reply=ReplyKind.CONSENT_CONFIRMED, notice=ReplyKind.NOTICE_OPTED_IN),
+    InboundRule("late_confirmation", frozenset({Trigger.VERIFY}), _CONFIRMING,
+                frozenset({PENDING}), window=Window.CLOSED, reply=ReplyKind.LATE_CONFIRMATION),
+    InboundRule("opt_in_repeat", _IN_TRIGGERS, ALL_MODES, frozenset({IN})),
+    # An opt-in keyword while a double opt-in window is open: ask for the confirmation again.
+    InboundRule("double_opt_in_repeat", _IN_TRIGGERS, _DOUBLE, frozenset({PENDING}),
+                window=Window.OPEN, reply=ReplyKind.DOUBLE_OPT_IN_REQUEST),
+    # 2. Opt-in keyword -> Opt-In, or Opt-In Pending plus a confirmation request.
+    InboundRule("double_opt_in", _IN_TRIGGERS, _DOUBLE, frozenset({NO, PENDING, OUT}),
+                to=PENDING, source=ConsentSource.KEYWORD, detail="Opt-in keyword: {keyword}",
+                reply=ReplyKind.DOUBLE_OPT_IN_REQUEST, opens_window=True),
+    InboundRule("opt_in", _IN_TRIGGERS, _PLAIN, frozenset({NO, PENDING, OUT}),
+                to=IN, source=ConsentSource.KEYWORD, detail="Opt-in keyword: {keyword}",
+                reply=ReplyKind.OPT_IN_CONFIRMATION),
+    InboundRule("consent_opt_in", _IN_TRIGGERS, _CONSENT, frozenset({NO, PENDING, OUT}),
+                to=IN, source=ConsentSource.KEYWORD, detail="Opt-in keyword: {keyword}",
+                reply=ReplyKind.CONSENT_CONFIRMED, notice=ReplyKind.NOTICE_OPTED_IN),
+    # 4. Any other text opts in only with create_opt_in_on_incoming, and only from No Opt-In.
+    InboundRule("opt_in_from_incoming", frozenset({Trigger.OTHER}), _PLAIN, frozenset({NO}),
+                to=IN, source=ConsentSource.INCOMING_SMS, detail="Opt-in from incoming SMS",
+                needs_create_opt_in_on_incoming=True),
+    # Movius: the customer texts first -> they are asked for consent (the MT templates).
+    InboundRule("consent_request_mt", frozenset({Trigger.OTHER}), _CONSENT, frozenset({NO}),
+                to=PENDING, source=ConsentSource.CONSENT_REQUEST,
+                detail="Consent requested after incoming SMS",
+                reply=ReplyKind.CONSENT_REQUEST_MT, notice=ReplyKind.NOTICE_CONSENT_REQUESTED_MT,
+                opens_window=True),
+    # ... and asked again when they text after an unanswered request closed (never while one
+    # is open, and never after an opt-out: only an opt-in keyword undoes that).
+    InboundRule("consent_request_mt_again", frozenset({Trigger.OTHER}), _CONSENT,
+                frozenset({PENDING}), window=Window.CLOSED, to=PENDING,
+                source=ConsentSource.CONSENT_REQUEST,
+                detail="Consent requested after incoming SMS",
+                reply=ReplyKind.CONSENT_REQUEST_MT, notice=ReplyKind.NOTICE_CONSENT_REQUESTED_MT,
+                opens_window=True),
+)
+
+
+def _trigger(c: Classification, gw: GatewayConfig) -> Trigger:
+    if c.intent is Intent.OPT_OUT:
+        return Trigger.SCOPE_OPT_OUT if c.scope else Trigger.OPT_OUT
+    if c.intent is Intent.OPT_IN:
+        if c.scope:
+            return Trigger.CAMPAIGN
+        return Trigger.VERIFY if gw.keywords.is_verification(c.keyword) else Trigger.OPT_IN
+    if c.intent is Intent.HELP:
+        return Trigger.HELP
+    return Trigger.OTHER
+
+
+def _inbound_targets(state: PhoneState, gateway: str, trigger: Trigger,
+                     c: Classification, now: int) -> list[Subscription]:
+    if trigger is Trigger.OPT_OUT:
+        return state.scopes(gateway)  # MobileConnect: STOP opts out of every keyword
+    if trigger in {Trigger.SCOPE_OPT_OUT, Trigger.CAMPAIGN}:
+        return [state.get(gateway, c.scope)]
+    if trigger is Trigger.VERIFY:
+        pending = [s for s in state.scopes(gateway) if s.status is PENDING]
+        return pending or [state.get(gateway)]
+    return [state.get(gateway)]
+
+
+def match_inbound_rule(trigger: Trigger, gw: GatewayConfig, sub: Subscription,
+                       now: int) -> InboundRule | None:
+    """The first rule of ``INBOUND_RULES`` that applies, or None (nothing happens)."""
+    for rule in INBOUND_RULES:
+        if rule.matches(trigger, gw, sub, now):
+            return rule
+    return None
+
+
+def decide_inbound(state: PhoneState, message: InboundMessage, c: Classification,
+                   gw: GatewayConfig, now: int) -> Decision:
+    """Applies one classified inbound message to the phone's state."""
+    fx = Effects(message.message_id, state.phone, now)
+    trigger = _trigger(c, gw)
+    keyword = c.keyword or ""
+    matched = []
+    for target in _inbound_targets(state, gw.id, trigger, c, now):
+        rule = match_inbound_rule(trigger, gw, target, now)
+        if rule is not None:
+            matched.append((rule, target))
+    if any(rule.to is not None for rule, _ in matched):
+        # A late YES on one scope is moot when the same YES confirmed another.
+        matched = [(r, t) for r, t in matched if r.name != "late_confirmation"]
+    for rule, target in matched:
+        sub = target
+        if rule.to is not None and rule.source is not None:
+            detail = (_free_text_detail(rule) if "{keyword}" in rule.detail and not keyword
+                      else rule.detail.format(keyword=keyword))
+            sub = fx.transition(
+                target, rule.to, rule.source, detail, actor=None,
+                window_ms=gw.pending_window_ms if rule.opens_window else None,
+                # The customer texted first: the gateway's owner is the one being reached.
+                requested_by=gw.owner if gw.mode is GatewayMode.CONSENT_REQUEST else None,
+            )
+            sub = fx.settle_held(state, sub)
+        if rule.reply is not None:
+            fx.reply(gw, sub, rule.reply, in_reply_to=message.message_id, keyword=c.keyword)
+        if rule.notice is not None:
+            fx.notice(gw, sub, rule.notice)
+    return fx.decision()
+
+
+def _free_text_detail(rule: InboundRule) -> str:
+    """A revocation in plain words has no keyword; say so in the audit detail."""
+    return "Opt-out request in message text" if rule.to is OUT else "Opt-in request in message text"
+
+
+# Commands ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRule:
+    name: str
+    commands: frozenset[CommandType]
+    statuses: frozenset[ConsentStatus]
+    outcome: CommandOutcome = CommandOutcome.APPLIED
+    to: ConsentStatus | None = None
+    source: ConsentSource | None = None
+    detail: str = ""  # "{actor}" is the command's actor
+    reason: str | None = None
+    # None: either; True: only when the Opt-Out came from the phone itself (a keyword).
+    phone_opted_out: bool | None = None
+    import_statuses: frozenset[ImportStatus] | None = None
+
+    def matches(self, command: Command, sub: Subscription, gateway_level: Subscription) -> bool:
+        if command.type not in self.commands or sub.status not in self.statuses:
+            return False
+        if self.import_statuses is not None and command.import_status not in self.import_statuses:
+            return False
+        if self.phone_opted_out is not None:
+            return _opted_out_by_phone(sub, gateway_level) == self.phone_opted_out
+        return True
+
+
+def _opted_out_by_phone(sub: Subscription, gateway_level: Subscription) -> bool:
+    """The phone texted an opt-out to this subscription or to its whole gateway."""
+    return any(s.status is OUT and s.source in PHONE_SOURCES for s in (sub, gateway_level))
+
+
+_MANUAL_OUT = frozenset({CommandType.MANUAL_OPT_OUT})
+_API_OUT = frozenset({CommandType.API_OPT_OUT})
+_MANUAL_IN = frozenset({CommandType.MANUAL_OPT_IN})
+_API_IN = frozenset({CommandType.API_OPT_IN})
+_OPT_INS = _MANUAL_IN | _API_IN
+_IMPORT = frozenset({CommandType.IMPORT})
+_JOIN = frozenset({ImportStatus.ACTIVE, ImportStatus.SUBSCRIBE})
+_LEAVE = frozenset({ImportStatus.UNSUBSCRIBE})
+
+# The permission each command type needs; a command without it is rejected (Mogli's
+# permission set). Opting out is always allowed to an actor who holds the permission.
+COMMAND_PERMISSIONS: Mapping[CommandType, str] = MappingProxyType({
+    CommandType.MANUAL_OPT_IN: MANUAL_PERMISSION,
+    CommandType.MANUAL_OPT_OUT: MANUAL_PERMISSION,
+    CommandType.API_OPT_IN: API_PERMISSION,
+    CommandType.API_OPT_OUT: API_PERMISSION,
+    CommandType.GLOBAL_OPT_OUT_CLEAR: MANUAL_PERMISSION,
+})
+
+COMMAND_RULES: tuple[CommandRule, ...] = (
+    # 6/7. Manual and API opt-out: always allowed.
+    CommandRule("manual_opt_out", _MANUAL_OUT, frozenset({NO, PENDING, IN}), to=OUT,
+                source=ConsentSource.MANUAL, detail="Manual opt-out by {actor}"),
+    CommandRule("api_opt_out", _API_OUT, frozenset({NO, PENDING, IN}), to=OUT,
+                source=ConsentSource.API, detail="API opt-out by {actor}"),
+    CommandRule("opt_out_repeat", _MANUAL_OUT | _API_OUT, frozenset({OUT}),
+                reason="already Opt-Out"),
+    # 6/7. Only the phone can undo an opt-out it texted (Mogli).
+    CommandRule("opt_in_refused", _OPT_INS, ANY_STATUS, outcome=CommandOutcome.REJECTED,
+                phone_opted_out=True,
+                reason="the phone opted out by keyword; only the phone can opt back in, by "
+                       "texting an opt-in keyword such as START"),
+    CommandRule("manual_opt_in", _MANUAL_IN, frozenset({NO, PENDING, OUT}), to=IN,
+                source=ConsentSource.MANUAL, detail="Manual opt-in by {actor}"),
+    CommandRule("api_opt_in", _API_IN, frozenset({NO, PENDING, OUT}), to=IN,
+                source=ConsentSource.API, detail="API opt-in by {actor}"),
+    CommandRule("opt_in_repeat", _OPT_INS, frozenset({IN}), reason="already Opt-In"),
+    # 8. Imports opt in only where the phone never opted out (MobileConnect).
+    CommandRule("import_refused", _IMPORT, frozenset({OUT}), outcome=CommandOutcome.REJECTED,
+                import_statuses=_JOIN,
+                reason="an import cannot opt in a subscription that is Opt-Out"),
+    CommandRule("import_opt_in", _IMPORT, frozenset({NO, PENDING}), to=IN,
+                source=ConsentSource.IMPORT, detail="Opt-in by import ({actor})",
+                import_statuses=_JOIN),
+    CommandRule("import_repeat", _IMPORT, frozenset({IN}), import_statuses=_JOIN,
+                reason="already Opt-In"),
+    CommandRule("import_opt_out", _IMPORT, frozenset({NO, PENDING, IN}), to=OUT,
+                source=ConsentSource.IMPORT, detail="Opt-out by import ({actor})",
+                import_statuses=_LEAVE),
+    CommandRule("import_opt_out_repeat", _IMPORT, frozenset({OUT}), import_statuses=_LEAVE,
+                reason="already Opt-Out"),
+    # 9. The record-level opt-out that blocks every send.
+    CommandRule("global_opt_out", frozenset({CommandType.GLOBAL_OPT_OUT_SET}),
+                frozenset({NO, PENDING, IN}), to=OUT, source=ConsentSource.GLOBAL,
+                detail="Global opt-out by {actor}"),
+    CommandRule("global_opt_out_repeat", frozenset({CommandType.GLOBAL_OPT_OUT_SET}),
+                frozenset({OUT}), reason="global opt-out already set"),
+    CommandRule("global_opt_out_cleared", frozenset({CommandType.GLOBAL_OPT_OUT_CLEAR}),
+                frozenset({OUT}), to=NO, source=ConsentSource.GLOBAL,
+                detail="Global opt-out cleared by {actor}"),
+    CommandRule("global_opt_out_not_set", frozenset({CommandType.GLOBAL_OPT_OUT_CLEAR}),
+                frozenset({NO, PENDING, IN}), reason="no global opt-out to clear"),
+    # 10. Twilio for Salesforce: a changed number must opt in again.
+    CommandRule("number_changed", frozenset({CommandType.NUMBER_CHANGED}),
+                frozenset({PENDING, IN, OUT}), to=NO, source=ConsentSource.NUMBER_CHANGE,
+                detail="Number changed"),
+    CommandRule("number_changed_no_opt_in", frozenset({CommandType.NUMBER_CHANGED}),
+                frozenset({NO})),
+)
+
+
+def match_command_rule(command: Command, sub: Subscription,
+                       gateway_level: Subscription) -> CommandRule | None:
+    for rule in COMMAND_RULES:
+        if rule.matches(command, sub, gateway_level):
+            return rule
+    return None
+
+
+_OPT_OUT_COMMANDS = _MANUAL_OUT | _API_OUT
+
+
+def _command_targets(state: PhoneState, command: Command) -> list[Subscription]:
+    if command.type in {CommandType.GLOBAL_OPT_OUT_SET, CommandType.GLOBAL_OPT_OUT_CLEAR}:
+        return [state.global_opt_out]
+    if command.type is CommandType.NUMBER_CHANGED:
+        # The global opt-out stays: it was an explicit instruction, cleared only by a command.
+        # Sorted: the order of events must not depend on how the state was stored.
+        return sorted((s for s in state.subscriptions.values() if s.gateway != GLOBAL_GATEWAY),
+                      key=lambda s: (s.gateway, s.keyword or ""))
+    assert command.gateway is not None  # the codec requires a gateway for these types
+    leaving = (command.type in _OPT_OUT_COMMANDS
+               or command.import_status is ImportStatus.UNSUBSCRIBE)
+    if leaving and command.keyword is None:
+        return state.scopes(command.gateway)  # like STOP: the whole gateway
+    return [state.get(command.gateway, command.keyword)]
+
+
+def decide_command(state: PhoneState, command: Command, gateways: Gateways,
+                   now: int) -> Decision:
+    """Applies one command; it yields exactly one command result, applied or rejected."""
+    if command.type is CommandType.EXPIRE_WINDOW:
+        assert command.gateway is not None  # the codec requires it
+        return decide_expiry(state, command, gateways.get(command.gateway), now)
+    fx = Effects(command.command_id, state.phone, now)
+    needed = COMMAND_PERMISSIONS.get(command.type)
+    if needed is not None and needed not in command.permissions:
+        return fx.decision(_command_result(
+            command, fx, CommandOutcome.REJECTED,
+            f"actor {command.actor!r} lacks the permission {needed!r}"))
+    reasons: list[str] = []
+    for target in _command_targets(state, command):
+        rule = match_command_rule(command, target, state.get(target.gateway))
+        if rule is None:
+            continue
+        if rule.outcome is CommandOutcome.REJECTED:
+            # A rejected target rejects the command: it never applies halfway.
+            untouched = Effects(command.command_id, state.phone, now)
+            return untouched.decision(
+                _command_result(command, untouched, CommandOutcome.REJECTED, rule.reason))
+        if rule.to is not None and rule.source is not None:
+            sub = fx.transition(target, rule.to, rule.source,
+                                rule.detail.format(actor=command.actor), actor=command.actor)
+            fx.settle_held(state, sub)
+        elif rule.reason:
+            reasons.append(rule.reason)
+    reason = None if fx.events else ("; ".join(sorted(set(reasons))) or "no change")
+    return fx.decision(_command_result(command, fx, CommandOutcome.APPLIED, reason))
+
+
+def _command_result(command: Command, fx: Effects, outcome: CommandOutcome,
+                    reason: str | None) -> CommandResult:
+    return CommandResult(
+        command_id=command.command_id, type=command.type, phone=command.phone,
+        result=outcome, decided_at=fx.now, gateway=command.gateway, keyword=command.keyword,
+        reason=reason, event_ids=tuple(e.event_id for e in fx.events),
+    )
+
+
+# Window expiry ----------------------------------------------------------------------------
+
+
+def decide_expiry(state: PhoneState, command: Command, gw: GatewayConfig, now: int) -> Decision:
+    """An ``expire_window`` tick from the timer (rule 3): the subscription stays Opt-In
+    Pending, now treated as opted out, and an expiry event says so. A stale or early tick (the
+    phone confirmed, a newer window opened, the clock is not there yet) decides nothing."""
+    fx = Effects(command.command_id, state.phone, now)
+    sub = state.get(gw.id, command.keyword)
+    until = command.until
+    if (sub.status is not PENDING or sub.window_closed or until is None
+            or sub.pending_until != until or now < until):
+        return fx.decision(_command_result(command, fx, CommandOutcome.APPLIED,
+                                           "no open window to expire"))
+    closed = fx.transition(sub, PENDING, ConsentSource.EXPIRY,
+                           "Opt-in window closed without confirmation", actor=None)
+    closed = fx.store(replace(closed, window_closed=True, pending_until=until))
+    if gw.mode is GatewayMode.CONSENT_REQUEST:
+        fx.notice(gw, closed, ReplyKind.NOTICE_EXPIRED)
+    fx.settle_held(state, closed)
+    return fx.decision(_command_result(command, fx, CommandOutcome.APPLIED, None))

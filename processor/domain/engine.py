@@ -1,0 +1,30 @@
+"""One entry point for every input: classify (for inbound), then the consent rules or the
+send policy. Pure: the same state, input, configuration and time give the same decision."""
+
+from __future__ import annotations
+
+from processor.domain.consent import Decision, PhoneState, decide_command, decide_inbound
+from processor.domain.gateways import Gateways
+from processor.domain.keywords import classify
+from processor.domain.models import Command, InboundMessage, SendRequest
+from processor.domain.policy import decide_send
+
+Input = InboundMessage | SendRequest | Command
+
+
+def cause_id(item: Input) -> str:
+    """The id that makes an input's processing idempotent."""
+    if isinstance(item, InboundMessage):
+        return item.message_id
+    if isinstance(item, SendRequest):
+        return item.request_id
+    return item.command_id
+
+
+def decide(state: PhoneState, item: Input, gateways: Gateways, now: int) -> Decision:
+    if isinstance(item, InboundMessage):
+        gw = gateways.get(item.gateway)
+        return decide_inbound(state, item, classify(item.body, gw.keywords), gw, now)
+    if isinstance(item, SendRequest):
+        return decide_send(state, item, gateways.get(item.gateway), now)
+    return decide_command(state, item, gateways, now)

@@ -1,0 +1,218 @@
+"""Every rule of the tables the code runs on, in every mode and status it claims, checked
+against what the rule says it does; a rule that can never fire is a failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import pytest
+
+from processor.domain.consent import (
+    COMMAND_PERMISSIONS,
+    COMMAND_RULES,
+    INBOUND_RULES,
+    PHONE_SOURCES,
+    CommandRule,
+    InboundRule,
+    PhoneState,
+    Trigger,
+    _trigger,
+    decide_command,
+    decide_inbound,
+    match_command_rule,
+    match_inbound_rule,
+)
+from processor.domain.gateways import GatewayConfig, GatewayMode
+from processor.domain.keywords import classify
+from processor.domain.models import (
+    GLOBAL_GATEWAY,
+    CommandType,
+    ConsentSource,
+    ConsentStatus,
+    ImportStatus,
+    SendDebug,
+    SendStatus,
+    Subscription,
+)
+from processor.domain.policy import SEND_RULES, SendContext, decide_send, match_send_rule
+from tests.unit.consent_helpers import (
+    HOUR,
+    NOW,
+    command,
+    gateway,
+    gateways,
+    inbound,
+    send,
+    state,
+    sub,
+)
+
+BODY = {
+    Trigger.OPT_OUT: "STOP", Trigger.SCOPE_OPT_OUT: "STOP VOLUNTEER", Trigger.OPT_IN: "START",
+    Trigger.VERIFY: "YES", Trigger.CAMPAIGN: "VOLUNTEER", Trigger.HELP: "HELP",
+    Trigger.OTHER: "see you at the game tonight",
+}
+SCOPED = {Trigger.SCOPE_OPT_OUT, Trigger.CAMPAIGN}
+PLAIN_MODES = {GatewayMode.DEFAULT, GatewayMode.MANDATORY, GatewayMode.DISCLAIMER}
+
+
+def target(status: ConsentStatus, keyword: str | None, window: str | None) -> Subscription:
+    if window == "open":
+        return sub(status, keyword=keyword, pending_until=NOW + HOUR)
+    if window == "closed":
+        return sub(status, keyword=keyword, pending_until=NOW - 1, window_closed=True)
+    return sub(status, keyword=keyword)
+
+
+InboundCase = tuple[InboundRule, GatewayConfig, Subscription, Trigger]
+
+
+def inbound_cases() -> Iterator[InboundCase]:
+    for rule in INBOUND_RULES:
+        for mode in sorted(rule.modes):
+            creates = [True, False] if mode in PLAIN_MODES else [False]
+            for create, status, trigger in (
+                    (c, s, t) for c in creates for s in sorted(rule.statuses)
+                    for t in sorted(rule.triggers)):
+                config = gateway(mode.value, create_opt_in_on_incoming=create)
+                keyword = "VOLUNTEER" if trigger in SCOPED else None
+                windows = ["open", "closed"] if status is ConsentStatus.OPT_IN_PENDING else [None]
+                for window in windows:
+                    yield rule, config, target(status, keyword, window), trigger
+
+
+def test_every_inbound_rule_does_what_it_says_wherever_it_is_the_first_match() -> None:
+    fired: set[str] = set()
+    for rule, config, subscription, trigger in inbound_cases():
+        body = BODY[trigger]
+        classification = classify(body, config.keywords)
+        assert _trigger(classification, config) is trigger, body
+        if match_inbound_rule(trigger, config, subscription, NOW) is not rule:
+            continue  # an earlier rule decides this case; it is checked on its own turn
+        fired.add(rule.name)
+        decision = decide_inbound(state(subscription), inbound(body), classification, config,
+                                  NOW)
+        where = f"{rule.name} mode={config.mode} status={subscription.status}"
+        mine = [e for e in decision.events if e.keyword == subscription.keyword]
+        if rule.to is None:
+            assert mine == [], where
+        else:
+            (event,) = mine
+            assert (event.previous_status, event.status, event.source) == (
+                subscription.status, rule.to, rule.source), where
+            assert event.version == subscription.version + 1, where
+            new = next(s for s in decision.changed if s.keyword == subscription.keyword)
+            assert (new.pending_until == NOW + config.pending_window_ms) == rule.opens_window
+        kinds = [o.reply_kind for o in decision.outbound]
+        assert kinds == ([rule.reply] if rule.reply else []), where
+        assert [n.kind for n in decision.notices] == ([rule.notice] if rule.notice else []), where
+    assert fired == {r.name for r in INBOUND_RULES}, "rules that can never fire"
+
+
+def command_cases() -> Iterator[tuple[CommandRule, CommandType, Subscription,
+                                      ImportStatus | None]]:
+    for rule in COMMAND_RULES:
+        for kind in sorted(rule.commands):
+            gw = GLOBAL_GATEWAY if kind.value.startswith("global") else "gw1"
+            imports = sorted(rule.import_statuses) if rule.import_statuses else [None]
+            for status in sorted(rule.statuses):
+                for source in (ConsentSource.KEYWORD, ConsentSource.MANUAL):
+                    for import_status in imports:
+                        yield rule, kind, sub(status, gw, source=source), import_status
+
+
+def test_every_command_rule_does_what_it_says_wherever_it_is_the_first_match() -> None:
+    fired: set[str] = set()
+    every_permission = set(COMMAND_PERMISSIONS.values())
+    for rule, kind, subscription, import_status in command_cases():
+        cmd = command(kind, None if subscription.gateway == GLOBAL_GATEWAY else "gw1",
+                      permissions=every_permission, import_status=import_status)
+        before = state(subscription)
+        if match_command_rule(cmd, subscription, before.get(subscription.gateway)) is not rule:
+            continue
+        fired.add(rule.name)
+        decision = decide_command(before, cmd, gateways(gw1={}), NOW)
+        result = decision.command_result
+        assert result is not None
+        where = f"{rule.name} {kind} {subscription.status} {subscription.source}"
+        assert result.result is rule.outcome, where
+        if rule.to is None:
+            assert decision.events == (), where
+            assert result.reason == rule.reason or (rule.reason is None
+                                                    and result.reason == "no change"), where
+        else:
+            assert [(e.status, e.source) for e in decision.events] == [
+                (rule.to, rule.source)], where
+            assert result.event_ids == tuple(e.event_id for e in decision.events)
+    assert fired == {r.name for r in COMMAND_RULES}, "rules that can never fire"
+
+
+def test_refused_opt_in_exactly_when_the_phone_opted_out_itself() -> None:
+    for source in ConsentSource:
+        before = state(sub(ConsentStatus.OPT_OUT, source=source))
+        cmd = command(CommandType.MANUAL_OPT_IN, permissions=set(COMMAND_PERMISSIONS.values()))
+        rule = match_command_rule(cmd, before.get("gw1"), before.get("gw1"))
+        assert rule is not None
+        assert (rule.name == "opt_in_refused") == (source in PHONE_SOURCES), source
+
+
+SendScenario = Callable[[], SendContext]
+
+
+def ctx(mode: str = "default", *subs: Subscription, keyword: str | None = None,
+        **settings: object) -> SendContext:
+    config = gateway(mode, **settings)
+    before: PhoneState = state(*subs)
+    return SendContext(send(keyword=keyword), config, before, before.get("gw1", keyword),
+                       before.get("gw1"), NOW)
+
+
+OUT = ConsentStatus.OPT_OUT
+IN = ConsentStatus.OPT_IN
+PENDING = ConsentStatus.OPT_IN_PENDING
+SEND_SCENARIOS: dict[str, tuple[SendScenario, SendStatus, SendDebug | None]] = {
+    "global_opt_out": (lambda: ctx("default", sub(OUT, GLOBAL_GATEWAY)),
+                       SendStatus.ERROR, SendDebug.GLOBAL_OPT_OUT),
+    "previous_opt_out": (lambda: ctx("default", sub(OUT)),
+                         SendStatus.ERROR, SendDebug.PREVIOUS_OPT_OUT),
+    "gateway_opt_out": (lambda: ctx("default", sub(OUT),
+                                    sub(IN, keyword="NEWS", source=ConsentSource.IMPORT),
+                                    keyword="NEWS"),
+                        SendStatus.ERROR, SendDebug.PREVIOUS_OPT_OUT),
+    "hold_for_consent": (lambda: ctx("consent_request", sub(PENDING, pending_until=NOW + 1)),
+                         SendStatus.HELD, None),
+    "opt_in_pending": (lambda: ctx("double_opt_in", sub(PENDING, pending_until=NOW + 1)),
+                       SendStatus.ERROR, SendDebug.OPT_IN_PENDING),
+    "keyword_not_opted_in": (lambda: ctx("default", keyword="VOLUNTEER"),
+                             SendStatus.ERROR, SendDebug.NO_OPT_IN),
+    "request_consent": (lambda: ctx("consent_request", consent_request_to_new_numbers=True),
+                        SendStatus.HELD, None),
+    "consent_required": (lambda: ctx("mandatory"), SendStatus.ERROR, SendDebug.NO_OPT_IN),
+    "no_opted_in_keyword": (lambda: ctx("default", keyword_scoped=True),
+                            SendStatus.ERROR, SendDebug.NO_OPT_IN),
+    "forward": (lambda: ctx("default"), SendStatus.FORWARDED, None),
+}
+
+
+def test_every_send_rule_has_a_scenario() -> None:
+    assert set(SEND_SCENARIOS) == {r.name for r in SEND_RULES}
+
+
+@pytest.mark.parametrize("name", sorted(SEND_SCENARIOS))
+def test_send_rule_scenario(name: str) -> None:
+    build, status, debug = SEND_SCENARIOS[name]
+    context = build()
+    rule = match_send_rule(context)
+    assert (rule.name, rule.status, rule.debug) == (name, status, debug)
+    (result,) = decide_send(context.state, context.request, context.gw, NOW).results
+    assert (result.status, result.debug) == (status, debug)
+
+
+def test_window_variants_cover_pending_rules() -> None:
+    rule = next(r for r in INBOUND_RULES if r.name == "late_confirmation")
+    closed = target(ConsentStatus.OPT_IN_PENDING, None, "closed")
+    assert match_inbound_rule(Trigger.VERIFY, gateway("double_opt_in"), closed, NOW) is rule
+    still_open = replace(closed, window_closed=False, pending_until=NOW + 1)
+    assert match_inbound_rule(Trigger.VERIFY, gateway("double_opt_in"), still_open,
+                              NOW) is not rule
