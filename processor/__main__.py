@@ -28,6 +28,12 @@ def _demo(args: argparse.Namespace) -> int:
     return demo_main()
 
 
+def _run(args: argparse.Namespace) -> int:
+    from processor.app import main as app_main
+
+    return app_main(args)
+
+
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     """Imports a command module only when it runs, so `--help` stays fast."""
 
@@ -48,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="play a scripted conversation through the stack")
     demo.set_defaults(run=_demo)
+
+    run = commands.add_parser("run", help="run the worker until Ctrl-C / SIGTERM")
+    run.set_defaults(run=_run)
+
+    bench = commands.add_parser("bench", help="run the benchmark against the local stack")
+    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    bench.set_defaults(run=_lazy("processor.bench.main"))
 
     classify = commands.add_parser(
         "classify", help="classify JSON Lines {\"body\": ...} from stdin (STOP/START/HELP/none)")

@@ -37,6 +37,8 @@ class Settings:
     batch_max_records: int = 1000
     batch_timeout_ms: int = 50
     transaction_timeout_ms: int = 60_000
+    # How long the group waits for a silent (crashed) member before moving its partitions.
+    session_timeout_ms: int = 10_000
     # Outcomes of processed message/request/command ids are kept this long (idempotency).
     idempotency_retention_s: int = 7 * 24 * 3600
     # Dead-letter limit: stop a partition when more than this share of the last `window`

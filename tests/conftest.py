@@ -15,7 +15,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.stack import broker_log_tail, create_topic, unique, wait_for_kafka, wait_for_redis
 
-STACK_FIXTURES = {"kafka_admin", "new_topic", "redis_client", "redis_prefix", "stack"}
+# A failing test that used the broker gets the broker log tail in its report.
+KAFKA_FIXTURES = {"kafka_admin", "new_topic", "stack"}
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +67,6 @@ async def redis_prefix(redis_client: aioredis.Redis) -> AsyncIterator[str]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
-    if report.failed and STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+    if report.failed and KAFKA_FIXTURES & set(getattr(item, "fixturenames", ())):
         report.sections.append(("Kafka broker log (tail)", broker_log_tail()))
     return report

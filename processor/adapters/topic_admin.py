@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,7 @@ async def create_topics(settings: Settings) -> dict[str, str]:
             response = await admin.create_topics(new)
             raise_topic_errors(response)
             outcome.update({p.name: "created" for p in missing})
+        await wait_for_leaders(admin, [p.name for p in plans])
         present = [p for p in plans if p.name in existing]
         if present:
             described = await admin.describe_topics([p.name for p in present])
@@ -56,6 +58,20 @@ async def create_topics(settings: Settings) -> dict[str, str]:
         return outcome
     finally:
         await admin.close()
+
+
+async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str],
+                           timeout: float = 30.0) -> None:
+    """Returns once every partition of the topics has a leader (new topics take a moment)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await admin.describe_topics(names)
+        if all(d.get("error_code", 0) == 0 and d.get("partitions")
+               and all(p.get("leader", -1) >= 0 for p in d["partitions"]) for d in described):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"topics have no leaders after {timeout}s: {names}")
+        await asyncio.sleep(0.1)
 
 
 def raise_topic_errors(response: Any) -> None:

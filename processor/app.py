@@ -1,0 +1,120 @@
+"""Wiring: settings -> gateways, Redis store, worker, web views; ``python -m processor run``.
+
+faust-streaming provides the application's web frame: its aiohttp web service serves
+``/healthz``, ``/readyz`` and ``/metrics`` in the worker's event loop. The hot path is the
+aiokafka worker (processor.worker), not a faust agent: faust's own exactly-once mode has open
+duplicate/loss bugs (faust-streaming #323, #517, #606), and its worker consumer reads
+uncommitted records, so it must not consume our transactional topics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+import redis.asyncio as aioredis
+import structlog
+from faust.web import Request, Response, View
+
+from processor.adapters.redis_store import RedisConsentStore
+from processor.adapters.topic_admin import create_topics
+from processor.config import load_gateways
+from processor.logs import configure_logging
+from processor.pipeline import BatchProcessor
+from processor.ports import Clock, SystemClock
+from processor.settings import Settings
+from processor.worker import Worker
+
+log = structlog.get_logger("consent_gate.app")
+
+
+def build_web(worker: Worker, settings: Settings) -> faust.App:
+    """A faust app used for its web frame only: it starts no consumer and no producer."""
+    app = faust.App(
+        f"{settings.group_id}-web", broker=f"kafka://{settings.kafka_bootstrap}",
+        web_host=settings.web_host, web_port=settings.web_port, web_enabled=True,
+        autodiscover=False, web_in_thread=False,
+    )
+
+    @app.page("/healthz")
+    class Healthz(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"alive": True})
+
+    @app.page("/readyz")
+    class Readyz(View):
+        async def get(self, request: Request) -> Response:
+            ready, problems = worker.ready
+            return self.json({"ready": ready, "problems": problems,
+                              "partitions": sorted(worker.slots)},
+                             status=200 if ready else 503)
+
+    @app.page("/metrics")
+    class MetricsView(View):
+        async def get(self, request: Request) -> Response:
+            return self.bytes(worker.metrics.exposition(),
+                              content_type="text/plain; version=0.0.4")
+
+    return app
+
+
+@dataclass
+class Running:
+    worker: Worker
+    web: faust.App
+    redis: aioredis.Redis
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.worker.request_stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.worker.stop()
+        await self.web.web.stop()
+        await self.redis.aclose()
+
+
+async def start_worker(settings: Settings, clock: Clock | None = None,
+                       *, with_web: bool = True) -> Running:
+    """Starts the worker (and its web views) and returns a handle to stop it."""
+    gateways = load_gateways(settings.gateways_file)
+    await create_topics(settings)
+    redis = aioredis.Redis.from_url(settings.redis_url)
+    store = RedisConsentStore(redis, settings.redis_prefix,
+                              retention_ms=settings.idempotency_retention_s * 1000)
+    clock = clock or SystemClock()
+    worker = Worker(settings, BatchProcessor(store, gateways, clock), store, clock)
+    await worker.start()
+    web = build_web(worker, settings)
+    if with_web:
+        await web.web.start()
+    task = asyncio.create_task(worker.run(), name="consent-gate-worker")
+    log.info("worker started", group=settings.group_id, kafka=settings.kafka_bootstrap,
+             web=f"http://{settings.web_host}:{settings.web_port}" if with_web else None)
+    return Running(worker, web, redis, task)
+
+
+async def run_forever(settings: Settings) -> None:
+    running = await start_worker(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    done, _ = await asyncio.wait(
+        [asyncio.create_task(stop.wait()), running.task], return_when=asyncio.FIRST_COMPLETED)
+    log.info("stopping")
+    await running.stop()
+    for task in done:
+        if task is running.task and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+def main(args: Any) -> int:
+    settings = Settings.from_env()
+    configure_logging(settings)
+    asyncio.run(run_forever(settings))
+    return 0

@@ -1,0 +1,40 @@
+"""Prometheus metrics of the worker, in a registry of its own (tests can make many workers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.records = Counter("consent_gate_records", "Input records by outcome",
+                               ["topic", "outcome"], registry=r)
+        self.outputs = Counter("consent_gate_outputs", "Output records by topic", ["topic"],
+                               registry=r)
+        self.batches = Counter("consent_gate_batches", "Committed batch transactions", [],
+                               registry=r)
+        self.aborted = Counter("consent_gate_batches_aborted",
+                               "Batches not committed (retried later), by reason", ["reason"],
+                               registry=r)
+        self.batch_seconds = Histogram(
+            "consent_gate_batch_seconds", "Decide and commit time of one partition batch",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=r)
+        self.assigned = Gauge("consent_gate_assigned_partitions", "Partitions owned", [],
+                              registry=r)
+        self.dlq_paused = Gauge("consent_gate_dlq_paused_partitions",
+                                "Partitions stopped by the dead-letter limit", [], registry=r)
+        self.redis_up = Gauge("consent_gate_redis_up", "Last Redis call succeeded", [],
+                              registry=r)
+        self.kafka_up = Gauge("consent_gate_kafka_up", "Last Kafka call succeeded", [],
+                              registry=r)
+        self.ticks = Counter("consent_gate_window_ticks", "Expiry ticks sent by the timer", [],
+                             registry=r)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,235 @@
+"""One batch of one partition: decode -> load states -> decide -> write states -> outputs.
+
+No Kafka here: the worker hands in records and sends the returned outputs (with the consumed
+offsets) in one transaction. Redis is reached through the ConsentStore port in two round
+trips per batch (one read, one atomic write), never once per message.
+
+Idempotency: every decided input's encoded outputs are stored with its cause id (message,
+request or command id) in the same atomic write as the states. An input whose outcome is
+already stored (a batch re-consumed after a crash or an aborted transaction, or a duplicate
+record) is answered with the stored outputs, and the state is not touched again.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+from processor import codec
+from processor.domain.consent import Decision, PhoneState, SubKey
+from processor.domain.engine import Input, cause_id, decide
+from processor.domain.gateways import Gateways
+from processor.domain.models import (
+    ConsentStatus,
+    OutboundMessage,
+    SendRequest,
+    SendStatus,
+    Subscription,
+)
+from processor.ports import Clock, ConsentStore, PhoneWrite
+from processor.topics import Topic
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    topic: Topic
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int = 0
+    headers: tuple[tuple[str, bytes], ...] = ()
+    # The topic's name on the broker (with the configured prefix), for dead letters.
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    topic: Topic
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass
+class BatchOutcome:
+    outputs: list[OutputRecord] = field(default_factory=list)
+    decided: int = 0
+    replayed: int = 0
+    invalid: int = 0
+
+
+def merge_by_time(per_topic: Iterable[Sequence[InputRecord]]) -> list[InputRecord]:
+    """Interleaves the co-partitioned topics by record time, keeping each topic partition's
+    own order intact (per-phone order within a topic is never changed)."""
+    return list(heapq.merge(*per_topic, key=lambda r: r.timestamp))
+
+
+# Stored outcomes: a list of [topic, key, value] with one shortcut: the forwarded copy of the
+# input's own send request is stored as FORWARDED_SELF and rebuilt from the request and its
+# stored result, so outcomes do not keep message bodies for the retention period.
+FORWARDED_SELF = "F"
+
+
+class BatchProcessor:
+    def __init__(self, store: ConsentStore, gateways: Gateways, clock: Clock) -> None:
+        self._store = store
+        self._gateways = gateways
+        self._clock = clock
+        self._regions = gateways.regions
+
+    async def process(self, records: Sequence[InputRecord], partition: int) -> BatchOutcome:
+        """Decides every record; returns exactly one decided output set per record."""
+        now = self._clock.now_ms()
+        out = BatchOutcome()
+        decoded: list[tuple[InputRecord, Input | Exception]] = []
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for record in records:
+            try:
+                parsed = codec.decode_input(record.topic, record.value, self._regions)
+            except Exception as exc:  # every failure becomes a dead letter
+                decoded.append((record, exc))
+                continue
+            decoded.append((record, parsed))
+            wanted[parsed.phone].append(cause_id(parsed))
+
+        loaded = await self._store.load(wanted) if wanted else {}
+        states: dict[str, PhoneState] = {p: loaded[p].state for p in wanted}
+        known: dict[tuple[str, str], bytes] = {
+            (p, c): v for p in wanted for c, v in loaded[p].outcomes.items()
+        }
+        changed: dict[str, dict[SubKey, Subscription]] = defaultdict(dict)
+        new_outcomes: dict[str, dict[str, bytes]] = defaultdict(dict)
+
+        for record, item in decoded:
+            if isinstance(item, Exception):
+                out.outputs.append(dead_letter_record(record, item, now))
+                out.invalid += 1
+                continue
+            phone, cid = item.phone, cause_id(item)
+            stored = known.get((phone, cid))
+            if stored is not None:
+                out.outputs.extend(rehydrate(stored, item))
+                out.replayed += 1
+                continue
+            decision = decide(states[phone], item, self._gateways, now)
+            states[phone] = states[phone].with_changes(decision.changed)
+            for sub in decision.changed:
+                changed[phone][(sub.gateway, sub.keyword)] = sub
+            encoded = encode_decision(decision)
+            packed = pack_outcome(encoded)
+            new_outcomes[phone][cid] = packed
+            known[(phone, cid)] = packed  # a duplicate later in this batch replays it
+            out.outputs.extend(record for record, _ in encoded)
+            out.decided += 1
+
+        writes = [
+            _write(loaded[phone].state, changed[phone].values(), new_outcomes[phone])
+            for phone in wanted if changed[phone] or new_outcomes[phone]
+        ]
+        if writes:
+            await self._store.commit(writes, partition)
+        return out
+
+
+def _write(before: PhoneState, changed: Iterable[Subscription],
+           outcomes: dict[str, bytes]) -> PhoneWrite:
+    """The phone's write: new values fenced by the versions read, and the windows left."""
+    subscriptions, left = [], []
+    for sub in changed:
+        read = before.get(sub.gateway, sub.keyword)
+        subscriptions.append((sub, read.version))
+        if _open_window(read) and not (_open_window(sub)
+                                       and sub.pending_until == read.pending_until):
+            left.append(read)
+    return PhoneWrite(before.phone, subscriptions, outcomes, left)
+
+
+def _open_window(sub: Subscription) -> bool:
+    return (sub.status is ConsentStatus.OPT_IN_PENDING and not sub.window_closed
+            and sub.pending_until is not None)
+
+
+def dead_letter_record(record: InputRecord, error: Exception, now: int) -> OutputRecord:
+    letter = codec.dead_letter(
+        error, topic=record.source or record.topic.value, partition=record.partition,
+        offset=record.offset,
+        key=record.key, value=record.value, headers=record.headers, failed_at=now,
+    )
+    return OutputRecord(Topic.DEAD_LETTER, record.key, codec.encode_dead_letter(letter))
+
+
+# (record, True when it is the forwarded copy of the decided send request itself)
+Encoded = list[tuple[OutputRecord, bool]]
+
+
+def encode_decision(decision: Decision) -> Encoded:
+    """The records one decision puts on the output topics, in a fixed order."""
+    records: Encoded = []
+    for event in decision.events:
+        records.append((OutputRecord(Topic.CONSENT_EVENTS, codec.encode_key(event.phone),
+                                     codec.encode_consent_event(event)), False))
+    for sub in decision.changed:
+        key = codec.encode_state_key(sub.phone, sub.gateway, sub.keyword)
+        records.append((OutputRecord(Topic.CONSENT_STATE, key, codec.encode_consent_state(sub)),
+                        False))
+    for message in decision.outbound:
+        own = not message.auto_reply and message.request_id == decision.cause_id
+        records.append((OutputRecord(Topic.OUTBOUND, codec.encode_key(message.phone),
+                                     codec.encode_outbound(message)), own))
+    for result in decision.results:
+        records.append((OutputRecord(Topic.SEND_RESULTS, codec.encode_key(result.phone),
+                                     codec.encode_send_result(result)), False))
+    for notice in decision.notices:
+        records.append((OutputRecord(Topic.NOTICES, codec.encode_key(notice.phone),
+                                     codec.encode_notice(notice)), False))
+    if decision.command_result is not None:
+        done = decision.command_result
+        records.append((OutputRecord(Topic.COMMAND_RESULTS, codec.encode_key(done.phone),
+                                     codec.encode_command_result(done)), False))
+    return records
+
+
+def pack_outcome(encoded: Encoded) -> bytes:
+    entries: list[object] = [
+        FORWARDED_SELF if own else [o.topic.value, _text(o.key), _text(o.value)]
+        for o, own in encoded
+    ]
+    return orjson.dumps(entries)
+
+
+def rehydrate(stored: bytes, item: Input) -> list[OutputRecord]:
+    """The outputs of a stored outcome, exactly as they were first produced."""
+    entries = orjson.loads(stored)
+    outputs = [OutputRecord(Topic(e[0]), _bytes(e[1]), _bytes(e[2]))
+               for e in entries if e != FORWARDED_SELF]
+    if FORWARDED_SELF in entries:
+        assert isinstance(item, SendRequest)
+        outputs.insert(entries.index(FORWARDED_SELF), _forwarded_copy(item, outputs))
+    return outputs
+
+
+def _forwarded_copy(item: SendRequest, outputs: Sequence[OutputRecord]) -> OutputRecord:
+    """The outbound record of a forwarded request, rebuilt from the request and its result."""
+    result = next(codec.decode_send_result(o.value) for o in outputs
+                  if o.topic is Topic.SEND_RESULTS and o.value is not None)
+    assert result.status is SendStatus.FORWARDED
+    assert result.message_id is not None
+    message = OutboundMessage(
+        message_id=result.message_id, phone=item.phone, gateway=item.gateway, body=item.body,
+        auto_reply=False, consent=result.consent, decided_at=result.decided_at,
+        request_id=item.request_id,
+    )
+    return OutputRecord(Topic.OUTBOUND, codec.encode_key(item.phone),
+                        codec.encode_outbound(message))
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode()
+
+
+def _bytes(value: str | None) -> bytes | None:
+    return None if value is None else value.encode()

@@ -1,0 +1,434 @@
+"""The hot path: consume -> decide -> produce, exactly once, on aiokafka transactions.
+
+One consumer in the group reads the three co-partitioned input topics (RangePartitionAssignor:
+partition number N of every input topic goes to the same member). For each owned partition
+number there is one transactional producer whose transactional id is derived from the group
+and the number, created on assignment and closed on revocation. Starting it fences any older
+owner of the number (zombie) and settles that owner's open transaction; only then are the
+committed offsets read and the consumer positioned, so a zombie's late commit is never
+processed twice.
+
+A batch: the records of one partition number go through ``BatchProcessor`` (Redis written
+atomically, outcomes stored), then every output plus the consumed offsets are sent in one
+transaction. If anything fails before the commit, the transaction is aborted, the consumer is
+moved back to the first record of the batch, and the batch is decided again later: its stored
+outcomes make the second decision identical to the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.partitioner import DefaultPartitioner
+from redis.exceptions import RedisError
+
+from processor import codec
+from processor.domain.models import Command, CommandType
+from processor.metrics import Metrics
+from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
+from processor.ports import Clock, ConsentStore, VersionConflictError
+from processor.settings import Settings
+from processor.topics import INPUT_TOPICS, Topic
+
+log = structlog.get_logger("consent_gate.worker")
+
+TIMER_ACTOR = "consent-gate-timer"
+
+
+class DeadLetterLimitError(RuntimeError):
+    """Too many invalid records on one partition: a bad deploy upstream, not bad luck."""
+
+
+@dataclass
+class PartitionSlot:
+    """What the worker keeps for one owned partition number."""
+
+    number: int
+    producer: AIOKafkaProducer
+    recent_invalid: collections.deque[bool]
+    paused_reason: str | None = None
+    # The producer failed mid-transaction: it is replaced before the next batch.
+    broken: bool = False
+
+
+@dataclass
+class Health:
+    kafka_ok: bool = False
+    redis_ok: bool = False
+    joined: bool = False
+
+    def reasons(self, slots: Mapping[int, PartitionSlot]) -> list[str]:
+        problems = []
+        if not self.joined:
+            problems.append("no partitions assigned yet")
+        if not self.kafka_ok:
+            problems.append("kafka unreachable")
+        if not self.redis_ok:
+            problems.append("redis unreachable")
+        problems += [f"partition {n} stopped: {s.paused_reason}"
+                     for n, s in sorted(slots.items()) if s.paused_reason]
+        return problems
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._worker.on_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._worker.on_assigned(assigned)
+
+
+class Worker:
+    def __init__(self, settings: Settings, processor: BatchProcessor, store: ConsentStore,
+                 clock: Clock, metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.processor = processor
+        self.store = store
+        self.clock = clock
+        self.metrics = metrics or Metrics()
+        self.health = Health()
+        self.slots: dict[int, PartitionSlot] = {}
+        self._lock = asyncio.Lock()
+        self._epoch = 0
+        self._stopping = asyncio.Event()
+        # Set once the worker owns partitions with ready producers (demo, tests, readiness).
+        self.serving = asyncio.Event()
+        self._names = {settings.topics(t): t for t in INPUT_TOPICS}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._tick_producer: AIOKafkaProducer | None = None
+        self._partitioner = DefaultPartitioner()
+        self._partition_counts: dict[str, int] = {}
+        self._last_timer = 0.0
+
+    # Lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap, group_id=s.group_id,
+            enable_auto_commit=False, isolation_level="read_committed",
+            auto_offset_reset="earliest", partition_assignment_strategy=(RangePartitionAssignor,),
+            max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_wait_ms=100,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=max(1000, s.session_timeout_ms // 3),
+            client_id=f"{s.group_id}-consumer",
+        )
+        self._tick_producer = AIOKafkaProducer(
+            bootstrap_servers=s.kafka_bootstrap, acks="all", enable_idempotence=True,
+            client_id=f"{s.group_id}-timer")
+        await self._tick_producer.start()
+        await self._consumer.start()
+        self._consumer.subscribe(list(self._names), listener=_Rebalance(self))
+        self.health.kafka_ok = True
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        async with self._lock:
+            if self._consumer is not None:
+                await self._consumer.stop()  # revokes: closes the partition producers
+            for slot in list(self.slots.values()):
+                await slot.producer.stop()
+            self.slots.clear()
+            if self._tick_producer is not None:
+                await self._tick_producer.stop()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    @property
+    def ready(self) -> tuple[bool, list[str]]:
+        problems = self.health.reasons(self.slots)
+        return not problems, problems
+
+    # Rebalance -------------------------------------------------------------------------------
+
+    async def on_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self._lock:  # the batch in flight finishes (commits or aborts) first
+            self._epoch += 1
+            numbers = {tp.partition for tp in revoked}
+            for number in sorted(numbers):
+                slot = self.slots.pop(number, None)
+                if slot is not None:
+                    await slot.producer.stop()
+            self.metrics.assigned.set(len(self.slots))
+            log.info("partitions revoked", partitions=sorted(numbers))
+
+    async def on_assigned(self, assigned: set[TopicPartition]) -> None:
+        async with self._lock:
+            self._epoch += 1
+            self.health.joined = True
+            log.info("partitions assigned", partitions=sorted({tp.partition for tp in assigned}))
+            try:
+                await self._ensure_slots()
+            except (KafkaError, OSError) as exc:
+                # aiokafka would swallow this; the main loop retries the missing slots.
+                log.warning("could not open partition producers yet", error=repr(exc))
+
+    async def _ensure_slots(self) -> None:
+        """Opens a producer for every owned partition number that lacks one (or whose producer
+        broke), then positions the consumer at the committed offsets of those partitions."""
+        assert self._consumer is not None
+        owned = self._consumer.assignment()
+        numbers = sorted({tp.partition for tp in owned})
+        opened = []
+        for number in numbers:
+            slot = self.slots.get(number)
+            if slot is not None and not slot.broken:
+                continue
+            if slot is not None:
+                with contextlib.suppress(Exception):
+                    await slot.producer.stop()
+            # InitProducerId fences the previous owner and settles its open transaction.
+            self.slots[number] = await self._open_slot(number, slot)
+            opened.append(number)
+        # Only now, with every older owner fenced, are committed offsets final.
+        for tp in sorted(owned):
+            if tp.partition in opened:
+                committed = await self._consumer.committed(tp)
+                if committed is None:
+                    await self._consumer.seek_to_beginning(tp)
+                else:
+                    self._consumer.seek(tp, committed)
+        if opened:
+            self._epoch += 1  # records fetched before the seek are from stale positions
+        self.metrics.assigned.set(len(self.slots))
+        if self.slots:
+            self.serving.set()
+
+    async def _open_slot(self, number: int, previous: PartitionSlot | None) -> PartitionSlot:
+        s = self.settings
+        producer = AIOKafkaProducer(
+            bootstrap_servers=s.kafka_bootstrap,
+            transactional_id=f"{s.group_id}-{s.topic_prefix}p{number}",
+            transaction_timeout_ms=s.transaction_timeout_ms, acks="all",
+            enable_idempotence=True, linger_ms=0, max_batch_size=512 * 1024,
+            client_id=f"{s.group_id}-p{number}",
+        )
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        recent = previous.recent_invalid if previous else collections.deque(maxlen=s.dlq_window)
+        return PartitionSlot(number, producer, recent,
+                             paused_reason=previous.paused_reason if previous else None)
+
+    # Main loop -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consumes until stopped. Failures are retried with backoff; nothing is skipped."""
+        assert self._consumer is not None
+        backoff = 0.1
+        while not self._stopping.is_set():
+            epoch = self._epoch
+            try:
+                batch = await self._consumer.getmany(
+                    timeout_ms=self.settings.batch_timeout_ms,
+                    max_records=self.settings.batch_max_records)
+                self.health.kafka_ok = True
+                async with self._lock:
+                    if epoch != self._epoch:
+                        continue  # fetched across a rebalance: positions were reset since
+                    await self._ensure_slots()
+                    if epoch != self._epoch:
+                        continue
+                    if batch:
+                        await self._process(batch)
+                    await self._maybe_tick()
+                backoff = 0.1
+            except (KafkaError, OSError) as exc:
+                self.health.kafka_ok = False
+                log.warning("kafka unavailable; nothing committed", error=repr(exc),
+                            backoff=backoff)
+            except RedisError as exc:
+                self.health.redis_ok = False
+                log.warning("redis unavailable; nothing committed", error=repr(exc),
+                            backoff=backoff)
+            except VersionConflictError as exc:
+                log.warning("state written by another worker; batch will be decided again",
+                            error=str(exc), backoff=backoff)
+            else:
+                continue
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _process(self, batch: Mapping[TopicPartition, list[Any]]) -> None:
+        by_number: dict[int, dict[TopicPartition, list[Any]]] = collections.defaultdict(dict)
+        for tp, records in batch.items():
+            if records:
+                by_number[tp.partition][tp] = records
+        results = await asyncio.gather(
+            *(self._process_partition(n, recs) for n, recs in sorted(by_number.items())),
+            return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        for error in errors[1:]:
+            log.warning("another partition failed in the same batch", error=repr(error))
+        if errors:
+            raise errors[0]
+
+    async def _process_partition(self, number: int,
+                                 records: Mapping[TopicPartition, list[Any]]) -> None:
+        assert self._consumer is not None
+        slot = self.slots.get(number)
+        first = {tp: recs[0].offset for tp, recs in records.items()}
+        if slot is None or slot.paused_reason or slot.broken:
+            self._rewind(first)  # not ready (or stopped): leave the records for later
+            return
+        started = time.monotonic()
+        inputs = merge_by_time(
+            [[self._input(tp, r) for r in recs] for tp, recs in sorted(records.items())])
+        try:
+            outcome = await self.processor.process(inputs, number)
+            self.health.redis_ok = True
+            self._check_dead_letter_limit(slot, inputs, outcome.outputs)
+            await self._commit(slot, outcome.outputs,
+                               {tp: recs[-1].offset + 1 for tp, recs in records.items()})
+        except ProducerFenced:
+            # Another worker owns this number now: drop it and let the rebalance settle.
+            self._rewind(first)
+            self.slots.pop(number, None)
+            self.metrics.aborted.labels("fenced").inc()
+            with contextlib.suppress(Exception):
+                await slot.producer.stop()
+            log.warning("producer fenced; partition given up", partition=number)
+            return
+        except DeadLetterLimitError as exc:
+            self._rewind(first)
+            slot.paused_reason = str(exc)
+            self._consumer.pause(*records)
+            self.metrics.dlq_paused.set(sum(1 for s in self.slots.values() if s.paused_reason))
+            log.error("partition stopped by the dead-letter limit", partition=number,
+                      reason=str(exc))
+            return
+        except RedisError:
+            self.health.redis_ok = False
+            self.metrics.aborted.labels("redis").inc()
+            self._rewind(first)
+            raise
+        except KafkaError as exc:
+            slot.broken = True  # a transactional producer after a failed txn is replaced
+            self.metrics.aborted.labels(type(exc).__name__).inc()
+            self._rewind(first)
+            raise
+        except BaseException as exc:
+            self.metrics.aborted.labels(type(exc).__name__).inc()
+            self._rewind(first)
+            raise
+        elapsed = time.monotonic() - started
+        self.metrics.batch_seconds.observe(elapsed)
+        self.metrics.batches.inc()
+        for record in inputs:
+            self.metrics.records.labels(record.topic.value, "seen").inc()
+        for output in outcome.outputs:
+            self.metrics.outputs.labels(output.topic.value).inc()
+        log.info("batch committed", partition=number, records=len(inputs),
+                 decided=outcome.decided, replayed=outcome.replayed, invalid=outcome.invalid,
+                 outputs=len(outcome.outputs), ms=round(elapsed * 1000, 1))
+
+    def _input(self, tp: TopicPartition, record: Any) -> InputRecord:
+        return InputRecord(
+            topic=self._names[tp.topic], partition=tp.partition, offset=record.offset,
+            key=record.key, value=record.value, timestamp=record.timestamp,
+            headers=tuple(record.headers or ()), source=tp.topic)
+
+    def _rewind(self, first: Mapping[TopicPartition, int]) -> None:
+        assert self._consumer is not None
+        for tp, offset in first.items():
+            if tp in self._consumer.assignment():
+                self._consumer.seek(tp, offset)
+
+    def _check_dead_letter_limit(self, slot: PartitionSlot, inputs: Sequence[InputRecord],
+                                 outputs: Sequence[OutputRecord]) -> None:
+        invalid = sum(1 for o in outputs if o.topic is Topic.DEAD_LETTER)
+        flags = [False] * (len(inputs) - invalid) + [True] * invalid
+        window = collections.deque(slot.recent_invalid, maxlen=slot.recent_invalid.maxlen)
+        window.extend(flags)
+        bad = sum(window)
+        s = self.settings
+        if bad >= s.dlq_min_invalid and bad / len(window) > s.dlq_max_invalid_ratio:
+            raise DeadLetterLimitError(
+                f"{bad} of the last {len(window)} records were invalid "
+                f"(limit {s.dlq_max_invalid_ratio:.0%}); see {s.topics(Topic.DEAD_LETTER)}")
+        slot.recent_invalid = window
+
+    async def _commit(self, slot: PartitionSlot, outputs: Sequence[OutputRecord],
+                      offsets: Mapping[TopicPartition, int]) -> None:
+        producer = slot.producer
+        await producer.begin_transaction()
+        try:
+            await self._send_all(producer, outputs)
+            await producer.send_offsets_to_transaction(dict(offsets), self.settings.group_id)
+            await producer.commit_transaction()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.abort_transaction()
+            raise
+
+    async def _send_all(self, producer: AIOKafkaProducer,
+                        outputs: Sequence[OutputRecord]) -> None:
+        """Outputs go out as a few record batches per partition, not one future per record."""
+        grouped: dict[tuple[str, int], list[OutputRecord]] = collections.defaultdict(list)
+        for output in outputs:
+            name = self.settings.topics(output.topic)
+            grouped[(name, await self._partition_for(producer, name, output.key))].append(output)
+        futures = []
+        for (name, partition), records in grouped.items():
+            batch = producer.create_batch()
+            for record in records:
+                if batch.append(key=record.key, value=record.value, timestamp=None) is None:
+                    batch.close()
+                    futures.append(await producer.send_batch(batch, name, partition=partition))
+                    batch = producer.create_batch()
+                    batch.append(key=record.key, value=record.value, timestamp=None)
+            batch.close()
+            futures.append(await producer.send_batch(batch, name, partition=partition))
+        await asyncio.gather(*futures)
+
+    async def _partition_for(self, producer: AIOKafkaProducer, topic: str,
+                             key: bytes | None) -> int:
+        count = self._partition_counts.get(topic)
+        if count is None:
+            partitions = await producer.partitions_for(topic)
+            count = self._partition_counts[topic] = len(partitions)
+        # The Java client's murmur2 partitioner: keyed records land where any client puts them.
+        return int(self._partitioner(key, list(range(count)), list(range(count))))
+
+    # Timer -----------------------------------------------------------------------------------
+
+    async def _maybe_tick(self) -> None:
+        """Asks for due confirmation windows to be expired, through sms.commands, so the
+        expiry is decided exactly once like any other input. A window's entry is dropped only
+        once its tick is durably on the topic; a duplicate tick decides nothing."""
+        now_mono = time.monotonic()
+        if now_mono - self._last_timer < self.settings.timer_interval_s:
+            return
+        self._last_timer = now_mono
+        assert self._tick_producer is not None
+        now = self.clock.now_ms()
+        for number in sorted(self.slots):
+            due = await self.store.due_windows(number, now, limit=500)
+            for window in due:
+                tick = Command(
+                    command_id=f"tick-{uuid.uuid4()}", type=CommandType.EXPIRE_WINDOW,
+                    phone=window.phone, actor=TIMER_ACTOR, created_at=now,
+                    gateway=window.gateway, keyword=window.keyword, until=window.until)
+                await self._tick_producer.send_and_wait(
+                    self.settings.topics(Topic.COMMANDS), codec.encode_command(tick),
+                    key=codec.encode_key(window.phone), partition=number)
+            await self.store.drop_windows(number, [w.member for w in due])
+            self.metrics.ticks.inc(len(due))
+        self.health.redis_ok = True

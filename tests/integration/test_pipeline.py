@@ -1,0 +1,185 @@
+"""BatchProcessor against the real Redis: batches decide once, replays answer the same."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+import redis.asyncio as aioredis
+
+from processor import codec
+from processor.adapters.redis_store import RedisConsentStore
+from processor.domain.models import CommandType, ConsentStatus, SendStatus
+from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
+from processor.ports import ManualClock, PhoneWrite, VersionConflictError
+from processor.topics import Topic
+from tests.unit.consent_helpers import command, gateways, inbound, send
+
+pytestmark = pytest.mark.integration
+
+PHONE = "+12025550123"
+
+
+class Feed:
+    """Encodes domain inputs into the records the worker would hand over."""
+
+    def __init__(self) -> None:
+        self.offsets: dict[Topic, int] = {}
+
+    def record(self, topic: Topic, value: bytes | None, key: bytes | None = None) -> InputRecord:
+        offset = self.offsets.get(topic, 0)
+        self.offsets[topic] = offset + 1
+        return InputRecord(topic, 0, offset, key or PHONE.encode(), value, timestamp=offset)
+
+    def text(self, body: str, message_id: str, gw: str = "gw1") -> InputRecord:
+        return self.record(Topic.INBOUND, codec.encode_inbound(
+            inbound(body, gw, message_id=message_id)))
+
+    def send(self, request_id: str, gw: str = "gw1", **kwargs: object) -> InputRecord:
+        return self.record(Topic.SEND_REQUESTS, codec.encode_send_request(
+            send(gw, request_id=request_id, **kwargs)))  # type: ignore[arg-type]
+
+
+def by_topic(outputs: Sequence[OutputRecord], topic: Topic) -> list[bytes]:
+    return [o.value for o in outputs if o.topic is topic and o.value is not None]
+
+
+@pytest.fixture
+def processor(redis_client: aioredis.Redis, redis_prefix: str) -> BatchProcessor:
+    store = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
+    return BatchProcessor(store, gateways(gw1={}), ManualClock())
+
+
+async def test_a_batch_decides_in_order_and_a_replay_answers_the_same(
+        processor: BatchProcessor) -> None:
+    feed = Feed()
+    batch = [feed.send("r-1", body="before"), feed.text("STOP", "m-1"),
+             feed.send("r-2", body="after"), feed.text("START", "m-2"),
+             feed.send("r-3", body="again")]
+    first = await processor.process(batch, partition=0)
+    results = [codec.decode_send_result(v) for v in by_topic(first.outputs, Topic.SEND_RESULTS)]
+    assert [(r.request_id, r.status) for r in results] == [
+        ("r-1", SendStatus.FORWARDED), ("r-2", SendStatus.ERROR), ("r-3", SendStatus.FORWARDED)]
+    events = [codec.decode_consent_event(v) for v in by_topic(first.outputs,
+                                                               Topic.CONSENT_EVENTS)]
+    assert [e.status for e in events] == [ConsentStatus.OPT_OUT, ConsentStatus.OPT_IN]
+    assert (first.decided, first.replayed, first.invalid) == (5, 0, 0)
+
+    # The same records again (a crash before the Kafka commit): the same outputs, byte for
+    # byte, and no second transition.
+    again = await processor.process(batch, partition=0)
+    assert again.outputs == first.outputs
+    assert (again.decided, again.replayed) == (0, 5)
+
+
+async def test_a_replayed_prefix_then_new_records_continue_from_the_stored_state(
+        processor: BatchProcessor) -> None:
+    feed = Feed()
+    batch = [feed.text("STOP", "m-1"), feed.send("r-1")]
+    await processor.process(batch, partition=0)
+    later = [feed.send("r-2")]
+    outcome = await processor.process([batch[0], *later], partition=0)
+    (replayed_event,) = by_topic(outcome.outputs, Topic.CONSENT_EVENTS)
+    assert codec.decode_consent_event(replayed_event).status is ConsentStatus.OPT_OUT
+    (result,) = [codec.decode_send_result(v) for v in by_topic(outcome.outputs,
+                                                                Topic.SEND_RESULTS)]
+    assert (result.request_id, result.status) == ("r-2", SendStatus.ERROR)
+
+
+async def test_forwarded_outbound_is_rebuilt_identically_without_storing_the_body(
+        processor: BatchProcessor, redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    feed = Feed()
+    body = "A long message body " * 20
+    batch = [feed.send("r-1", body=body)]
+    first = await processor.process(batch, partition=0)
+    stored = await redis_client.get(f"{redis_prefix}:{{{PHONE}}}:o:r-1")
+    assert stored is not None and body.encode() not in stored
+    again = await processor.process(batch, partition=0)
+    assert again.outputs == first.outputs
+    (message,) = by_topic(again.outputs, Topic.OUTBOUND)
+    assert codec.decode_outbound(message).body == body
+
+
+async def test_duplicates_inside_one_batch_are_decided_once(processor: BatchProcessor) -> None:
+    feed = Feed()
+    stop = feed.text("STOP", "m-1")
+    outcome = await processor.process([stop, feed.text("STOP", "m-1")], partition=0)
+    assert (outcome.decided, outcome.replayed) == (1, 1)
+    events = by_topic(outcome.outputs, Topic.CONSENT_EVENTS)
+    assert len(events) == 2 and events[0] == events[1]  # the same event, same id, twice
+
+
+async def test_bad_records_become_dead_letters_and_good_ones_are_decided(
+        processor: BatchProcessor) -> None:
+    feed = Feed()
+    batch = [feed.send("r-1"), feed.record(Topic.INBOUND, b"{not json"),
+             feed.record(Topic.SEND_REQUESTS, b'{"schema_version": 1}'),
+             feed.record(Topic.INBOUND, None), feed.send("r-2")]
+    outcome = await processor.process(batch, partition=0)
+    assert (outcome.decided, outcome.invalid) == (2, 3)
+    letters = [codec.decode_dead_letter(v) for v in by_topic(outcome.outputs, Topic.DEAD_LETTER)]
+    assert [(d.topic, d.offset) for d in letters] == [
+        ("sms.inbound", 0), ("sms.send-requests", 1), ("sms.inbound", 1)]
+    assert all(d.reason for d in letters)
+    assert letters[0].value == b"{not json"
+
+
+async def test_a_conflicting_writer_is_fenced(processor: BatchProcessor,
+                                              redis_client: aioredis.Redis,
+                                              redis_prefix: str) -> None:
+    feed = Feed()
+    await processor.process([feed.text("STOP", "m-1")], partition=0)
+    zombie = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
+    loaded = await zombie.load({PHONE: []})
+    stale = loaded[PHONE].state.get("gw1")
+    await processor.process([feed.text("START", "m-2")], partition=0)
+    with pytest.raises(VersionConflictError):
+        await zombie.commit([PhoneWrite(PHONE, [(stale, stale.version)])], partition=0)
+
+
+async def test_expiry_ticks_flow_through_the_commands_topic(
+        redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    clock = ManualClock()
+    store = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
+    processor = BatchProcessor(store, gateways(gw1={"mode": "double_opt_in",
+                                                    "pending_window": "10m"}), clock)
+    feed = Feed()
+    await processor.process([feed.text("START", "m-1")], partition=2)
+    assert await store.due_windows(2, clock.now, 10) == []
+    clock.advance(10 * 60_000)
+    (due,) = await store.due_windows(2, clock.now, 10)
+    tick = command(CommandType.EXPIRE_WINDOW, due.gateway, keyword=due.keyword,
+                   until=due.until, actor="timer", command_id="tick-1")
+    outcome = await processor.process(
+        [feed.record(Topic.COMMANDS, codec.encode_command(tick))], partition=2)
+    (event,) = [codec.decode_consent_event(v) for v in by_topic(outcome.outputs,
+                                                                 Topic.CONSENT_EVENTS)]
+    assert (event.status, event.source.value) == (ConsentStatus.OPT_IN_PENDING, "expiry")
+
+
+def test_merge_by_time_keeps_each_topic_in_offset_order() -> None:
+    a = [InputRecord(Topic.INBOUND, 0, i, None, b"", timestamp=t) for i, t in enumerate([5, 1])]
+    b = [InputRecord(Topic.SEND_REQUESTS, 0, i, None, b"", timestamp=t)
+         for i, t in enumerate([2, 3])]
+    merged = merge_by_time([a, b])
+    assert [(r.topic, r.offset) for r in merged if r.topic is Topic.INBOUND] == [
+        (Topic.INBOUND, 0), (Topic.INBOUND, 1)]
+    assert len(merged) == 4
+
+
+async def test_a_window_that_closes_early_leaves_no_timer_entry(
+        redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    clock = ManualClock()
+    store = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
+    processor = BatchProcessor(store, gateways(gw1={"mode": "double_opt_in",
+                                                    "pending_window": "10m"}), clock)
+    feed = Feed()
+    await processor.process([feed.text("START", "m-1")], partition=1)
+    assert await redis_client.zcard(store.pending_key(1)) == 1
+    await processor.process([feed.text("YES", "m-2")], partition=1)
+    # Confirmed: the timer has nothing to tick at close time.
+    assert await redis_client.zcard(store.pending_key(1)) == 0
+    await processor.process([feed.text("STOP", "m-3"), feed.text("START", "m-4")], partition=1)
+    clock.advance(10 * 60_000)
+    (due,) = await store.due_windows(1, clock.now, 10)  # the new window, not a stale one
+    assert due.until == clock.now

@@ -1,0 +1,116 @@
+"""The Redis consent store against the real server: scripts, fencing, outcomes, windows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import redis.asyncio as aioredis
+from redis.crc import key_slot
+
+from processor.adapters.redis_store import (
+    RedisConsentStore,
+    pack_subscription,
+    unpack_subscription,
+)
+from processor.domain.models import (
+    ConsentSource,
+    ConsentStatus,
+    SendKind,
+    SendRequest,
+    Subscription,
+)
+from processor.ports import PhoneWrite, VersionConflictError
+
+pytestmark = pytest.mark.integration
+
+A, B = "+12025550101", "+12025550102"
+DAY_MS = 24 * 3600 * 1000
+
+
+def store_for(client: aioredis.Redis, prefix: str, *, cluster: bool = False) -> RedisConsentStore:
+    return RedisConsentStore(client, prefix, retention_ms=DAY_MS, cluster=cluster)
+
+
+def opted_in(phone: str, version: int = 1, keyword: str | None = None) -> Subscription:
+    return Subscription(phone, "gw1", keyword, status=ConsentStatus.OPT_IN,
+                        source=ConsentSource.KEYWORD, detail="Opt-in keyword: START",
+                        version=version, updated_at=1_800_000_000_000)
+
+
+def test_packing_round_trips_every_field() -> None:
+    held = SendRequest("r-1", A, "gw1", "hi there", SendKind.CAMPAIGN, "alice", 1_800_000_000_001,
+                       campaign="Spring", keyword="VOLUNTEER")
+    full = Subscription(A, "gw1", "VOLUNTEER", status=ConsentStatus.OPT_IN_PENDING,
+                        source=ConsentSource.CONSENT_REQUEST, detail="Consent requested by alice",
+                        actor="alice", version=7, updated_at=1_800_000_000_000,
+                        pending_until=1_800_000_360_000, window_closed=True, held=(held,),
+                        disclaimer_sent=True, requested_by="alice")
+    packed = pack_subscription(full)
+    assert unpack_subscription(A, b"gw1|VOLUNTEER", packed) == full
+    plain = opted_in(A)
+    assert unpack_subscription(A, b"gw1|", pack_subscription(plain)) == plain
+    assert len(pack_subscription(plain)) < 60  # trailing defaults are not stored
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+async def test_commit_then_load_round_trip(redis_client: aioredis.Redis, redis_prefix: str,
+                                           cluster: bool) -> None:
+    store = store_for(redis_client, redis_prefix, cluster=cluster)
+    await store.commit([
+        PhoneWrite(A, [(opted_in(A), 0)], {"m-1": b"outcome-1"}),
+        PhoneWrite(B, [(opted_in(B, keyword="VOLUNTEER"), 0)], {}),
+    ], partition=0)
+    loaded = await store.load({A: ["m-1", "m-2"], B: []})
+    assert loaded[A].state.get("gw1") == opted_in(A)
+    assert loaded[A].outcomes == {"m-1": b"outcome-1"}
+    assert loaded[B].state.get("gw1", "VOLUNTEER") == opted_in(B, keyword="VOLUNTEER")
+    assert loaded[B].state.get("gw1").status is ConsentStatus.NO_OPT_IN
+    ttl = await redis_client.pttl(store.outcome_key(A, "m-1"))
+    assert 0 < ttl <= DAY_MS
+
+
+async def test_stale_version_is_fenced_and_nothing_of_the_call_is_written(
+        redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    store = store_for(redis_client, redis_prefix)
+    await store.commit([PhoneWrite(A, [(opted_in(A, 1), 0)])], partition=0)
+    # A zombie that read version 0 tries to write; B's write rides in the same call.
+    zombie = [PhoneWrite(B, [(opted_in(B), 0)], {"m-9": b"x"}),
+              PhoneWrite(A, [(opted_in(A, 1), 0)], {"m-8": b"y"})]
+    with pytest.raises(VersionConflictError, match="version 1, read at 0"):
+        await store.commit(zombie, partition=0)
+    loaded = await store.load({A: ["m-8"], B: ["m-9"]})
+    assert loaded[B].state.subscriptions == {}
+    assert loaded[A].outcomes == {} and loaded[B].outcomes == {}
+    # The owner that read version 1 writes version 2.
+    await store.commit([PhoneWrite(A, [(opted_in(A, 2), 1)])], partition=0)
+    assert (await store.load({A: []}))[A].state.get("gw1").version == 2
+
+
+async def test_pending_windows_are_indexed_per_partition(redis_client: aioredis.Redis,
+                                                         redis_prefix: str) -> None:
+    store = store_for(redis_client, redis_prefix)
+    pending = replace(opted_in(A), status=ConsentStatus.OPT_IN_PENDING, pending_until=5_000)
+    await store.commit([PhoneWrite(A, [(pending, 0)])], partition=3)
+    assert await store.due_windows(3, now=4_999, limit=10) == []
+    assert await store.due_windows(2, now=9_999, limit=10) == []
+    (due,) = await store.due_windows(3, now=5_000, limit=10)
+    assert (due.phone, due.gateway, due.keyword, due.until) == (A, "gw1", None, 5_000)
+    await store.drop_windows(3, [due.member])
+    assert await store.due_windows(3, now=9_999, limit=10) == []
+
+
+async def test_scripts_survive_a_script_flush(redis_client: aioredis.Redis,
+                                              redis_prefix: str) -> None:
+    store = store_for(redis_client, redis_prefix)
+    await redis_client.script_flush()
+    await store.commit([PhoneWrite(A, [(opted_in(A), 0)])], partition=0)
+    await redis_client.script_flush()
+    assert (await store.load({A: []}))[A].state.get("gw1").status is ConsentStatus.OPT_IN
+
+
+async def test_keys_of_one_phone_share_a_cluster_slot(redis_client: aioredis.Redis,
+                                                      redis_prefix: str) -> None:
+    store = store_for(redis_client, redis_prefix)
+    slots = {key_slot(k.encode()) for k in (store.state_key(A), store.outcome_key(A, "m-1"))}
+    assert len(slots) == 1

@@ -1,0 +1,52 @@
+"""The running worker through the real topics: decisions, transactions, dead letters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from processor.domain.models import ConsentStatus, ReplyKind, SendDebug, SendStatus
+from processor.topics import Topic
+from tests.harness import private_stack, running_worker
+from tests.unit.consent_helpers import inbound, send
+
+pytestmark = pytest.mark.integration
+
+PHONE = "+12025550123"
+
+
+async def test_stop_blocks_the_next_send_end_to_end(tmp_path: Path) -> None:
+    async with private_stack(tmp_path) as stack, running_worker(stack.settings):
+        await stack.send(send("gw1", request_id="r-1", phone=PHONE))
+        (first,) = await stack.read(Topic.SEND_RESULTS, 1)
+        assert first.status is SendStatus.FORWARDED
+        await stack.text(inbound("STOP", "gw1", message_id="m-1", phone=PHONE))
+        (event,) = await stack.read(Topic.CONSENT_EVENTS, 1)
+        assert (event.status, event.detail) == (ConsentStatus.OPT_OUT, "Opt-out keyword: STOP")
+        await stack.send(send("gw1", request_id="r-2", phone=PHONE))
+        results = await stack.read(Topic.SEND_RESULTS, 2)
+        assert [(r.request_id, r.status, r.debug) for r in results] == [
+            ("r-1", SendStatus.FORWARDED, None),
+            ("r-2", SendStatus.ERROR, SendDebug.PREVIOUS_OPT_OUT)]
+        outbound = await stack.read(Topic.OUTBOUND, 2)
+        assert [(o.request_id, o.reply_kind) for o in outbound] == [
+            ("r-1", None), (None, ReplyKind.OPT_OUT_CONFIRMATION)]
+        (state,) = await stack.read(Topic.CONSENT_STATE, 1)
+        assert state.status is ConsentStatus.OPT_OUT
+
+
+async def test_a_malformed_record_between_good_ones_goes_to_the_dead_letter_topic(
+        tmp_path: Path) -> None:
+    async with private_stack(tmp_path) as stack, running_worker(stack.settings):
+        key = PHONE.encode()
+        await stack.send(send("gw1", request_id="r-1", phone=PHONE))
+        await stack.produce(Topic.SEND_REQUESTS, b'{"schema_version": 1, "request_id": 5}', key)
+        await stack.send(send("gw1", request_id="r-2", phone=PHONE))
+        results = await stack.read(Topic.SEND_RESULTS, 2)
+        assert [r.request_id for r in results] == ["r-1", "r-2"]
+        (letter,) = await stack.read(Topic.DEAD_LETTER, 1)
+        assert letter.topic == stack.settings.topics(Topic.SEND_REQUESTS)
+        assert letter.offset == 1
+        assert "request_id" in letter.reason
+        assert letter.value == b'{"schema_version": 1, "request_id": 5}'
