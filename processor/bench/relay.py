@@ -1,0 +1,83 @@
+"""The ceiling the worker is compared with: a plain aiokafka consume -> produce relay.
+
+It reads the same pre-produced input records (read_committed, batches of the worker's size,
+no group, no transactions, no Redis) and writes one output record per input, with the same key
+and value, through an idempotent producer: record batches per partition, sent without waiting
+for each acknowledgement. The clock runs from the first records read to the last output
+acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+
+@dataclass(frozen=True, slots=True)
+class RelayRun:
+    records: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+
+async def run_relay(bootstrap: str, sources: Sequence[TopicPartition], target: str,
+                    expected: int, batch_max_records: int, timeout: float = 300.0) -> RelayRun:
+    """Relays ``expected`` records from ``sources`` to the same partition numbers of
+    ``target``; returns how long it took from the first read to the last acknowledgement."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed",
+        auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
+        fetch_max_wait_ms=100)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                linger_ms=0, max_batch_size=512 * 1024)
+    await producer.start()
+    await consumer.start()
+    try:
+        consumer.assign(list(sources))
+        await consumer.seek_to_beginning(*sources)
+        await producer.partitions_for(target)  # metadata is fetched before the clock starts
+        acknowledgements: list[asyncio.Future[Any]] = []
+        relayed = 0
+        started: float | None = None
+        deadline = time.monotonic() + timeout
+        while relayed < expected:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"relay read {relayed} of {expected} records in {timeout}s")
+            batch = await consumer.getmany(timeout_ms=50, max_records=batch_max_records)
+            if batch and started is None:
+                started = time.monotonic()
+            for tp, records in batch.items():
+                acknowledgements += await _send(producer, target, tp.partition, records)
+                relayed += len(records)
+        await asyncio.gather(*acknowledgements)
+        assert started is not None
+        if relayed != expected:
+            raise RuntimeError(f"relay read {relayed} records, expected {expected}")
+        return RelayRun(relayed, time.monotonic() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def _send(producer: AIOKafkaProducer, topic: str, partition: int,
+                records: Sequence[Any]) -> list[asyncio.Future[Any]]:
+    """The records as full record batches, the way the worker sends its outputs."""
+    futures = []
+    batch = producer.create_batch()
+    for record in records:
+        if batch.append(key=record.key, value=record.value, timestamp=None) is None:
+            batch.close()
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = producer.create_batch()
+            batch.append(key=record.key, value=record.value, timestamp=None)
+    batch.close()
+    futures.append(await producer.send_batch(batch, topic, partition=partition))
+    return futures

@@ -1,0 +1,257 @@
+"""Figure 1: the worker against the relay ceiling, on the same pre-produced records.
+
+The worker runs as ``processor.bench.worker_process`` (the real worker, exactly once on) in a
+process of its own with a fresh consumer group and Redis prefix per trial, so every trial
+decides every record afresh. Its clock runs from the first batch reaching the pipeline until
+the group's committed offsets (written in the same transactions as the outputs) reach the end
+of every input partition. A rate is reported only after the committed outputs prove that every
+record was decided once: one send result per send request, one command result per command, one
+stored outcome per input, no dead letters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+import yaml
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from processor import codec
+from processor.adapters.topic_admin import create_topics
+from processor.bench.broker import (
+    create_plain_topic,
+    end_offsets,
+    partitions_of,
+    produce_workload,
+    read_committed,
+)
+from processor.bench.redis_keys import count_keys, delete_keys
+from processor.bench.relay import RelayRun, run_relay
+from processor.bench.report import median
+from processor.bench.workload import GATEWAYS_CONFIG, Workload
+from processor.settings import Settings
+from processor.topics import INPUT_TOPICS, Topic
+
+# How often the committed group offsets are read while the worker runs (the clock's grain).
+POLL_S = 0.02
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot report a figure honestly (e.g. the worker missed records)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRun:
+    records: int
+    seconds: float
+    stats: Mapping[str, Any]  # what the worker process counted about itself
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Arena:
+    """One partition count's private topics, filled with the workload."""
+
+    settings: Settings
+    inputs: dict[TopicPartition, int]  # input partition -> end offset
+    relay_topic: str
+    gateways_file: Path
+
+
+async def prepare_arena(bootstrap: str, redis_url: str, prefix: str, partitions: int,
+                        workload: Workload, workdir: Path) -> Arena:
+    """Creates the product's topics (plus the relay's output) and pre-produces the workload."""
+    gateways_file = workdir / f"{prefix}gateways.yaml"
+    gateways_file.write_text(yaml.safe_dump(GATEWAYS_CONFIG), encoding="utf-8")
+    settings = Settings.from_env({}, kafka_bootstrap=bootstrap, redis_url=redis_url,
+                                 topic_prefix=prefix, partitions=partitions,
+                                 gateways_file=gateways_file)
+    await create_topics(settings)
+    relay_topic = f"{prefix}relay.out"
+    await create_plain_topic(bootstrap, relay_topic, partitions)
+    await produce_workload(bootstrap, settings.topics, workload)
+    inputs = await end_offsets(
+        bootstrap, partitions_of([settings.topics(t) for t in INPUT_TOPICS], partitions))
+    if sum(inputs.values()) != len(workload.records):
+        raise BenchError(f"{sum(inputs.values())} input records on the broker, "
+                         f"expected {len(workload.records)}")
+    return Arena(settings, inputs, relay_topic, gateways_file)
+
+
+async def measure_throughput(arena: Arena, workload: Workload, trials: int,
+                             workdir: Path) -> dict[str, Any]:
+    """Alternates relay and worker trials (ABBA...) so drift on the machine hits both."""
+    relay_runs: list[RelayRun] = []
+    worker_runs: list[WorkerRun] = []
+    for trial in range(trials):
+        order = ("relay", "worker") if trial % 2 == 0 else ("worker", "relay")
+        for which in order:
+            if which == "relay":
+                relay_runs.append(await run_relay(
+                    arena.settings.kafka_bootstrap, list(arena.inputs), arena.relay_topic,
+                    len(workload.records), arena.settings.batch_max_records))
+            else:
+                worker_runs.append(await run_worker_trial(arena, workload, trial, workdir))
+    relay = median([r.rate for r in relay_runs])
+    worker = median([r.rate for r in worker_runs])
+    return {
+        "partitions": arena.settings.partitions,
+        "records": len(workload.records),
+        "relay_rate": relay,
+        "worker_rate": worker,
+        "ratio": worker / relay,
+        "relay_trials": [{"records": r.records, "seconds": r.seconds, "rate": r.rate}
+                         for r in relay_runs],
+        "worker_trials": [{"records": r.records, "seconds": r.seconds, "rate": r.rate,
+                           **r.stats} for r in worker_runs],
+    }
+
+
+async def run_worker_trial(arena: Arena, workload: Workload, trial: int,
+                           workdir: Path) -> WorkerRun:
+    """Runs the real worker over the arena's inputs with a fresh group and Redis prefix;
+    returns its rate once the committed outputs show every record decided."""
+    base = arena.settings
+    settings = Settings.from_env(
+        {}, kafka_bootstrap=base.kafka_bootstrap, redis_url=base.redis_url,
+        topic_prefix=base.topic_prefix, partitions=base.partitions,
+        gateways_file=arena.gateways_file, group_id=f"{base.topic_prefix}w{trial}",
+        redis_prefix=f"{base.topic_prefix}w{trial}")
+    outputs = partitions_of([settings.topics(t) for t in
+                             (Topic.SEND_RESULTS, Topic.COMMAND_RESULTS, Topic.DEAD_LETTER)],
+                            settings.partitions)
+    before = await end_offsets(settings.kafka_bootstrap, outputs)
+    log_path = workdir / f"worker-p{settings.partitions}-t{trial}.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "processor.bench.worker_process", env=worker_env(settings),
+            stdout=asyncio.subprocess.PIPE, stderr=log)
+    assert process.stdout is not None
+    try:
+        first = await _next_message(process, timeout=60.0)
+        finished = await _wait_until_committed(settings, arena.inputs, process,
+                                               timeout=60.0 + len(workload.records) / 100)
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+        sys.stderr.write(f"worker log ({log_path}):\n{_tail(log_path)}\n")
+        raise
+    process.send_signal(signal.SIGTERM)
+    stats = await _next_message(process, timeout=60.0)
+    if await process.wait() != 0:
+        raise BenchError(f"the worker exited with {process.returncode}: {_tail(log_path)}")
+    run = WorkerRun(len(workload.records), finished - first["first_batch_at"], stats)
+    await verify_worker_outputs(settings, workload, before, run)
+    await drop_trial_keys(settings)
+    return run
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment of ``python -m processor run`` for these settings (no stray CG_*)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
+    env.update({
+        "KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "REDIS_URL": settings.redis_url,
+        "CG_TOPIC_PREFIX": settings.topic_prefix, "CG_GROUP_ID": settings.group_id,
+        "CG_REDIS_PREFIX": settings.redis_prefix, "CG_PARTITIONS": str(settings.partitions),
+        "CG_GATEWAYS_FILE": str(settings.gateways_file), "CG_LOG_FORMAT": "json",
+    })
+    return env
+
+
+async def _next_message(process: asyncio.subprocess.Process, timeout: float) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout)
+    if not line:
+        raise BenchError(f"the worker process ended early (exit {await process.wait()})")
+    message: dict[str, Any] = orjson.loads(line)
+    return message
+
+
+async def _wait_until_committed(settings: Settings, ends: Mapping[TopicPartition, int],
+                                process: asyncio.subprocess.Process, timeout: float) -> float:
+    """The time at which the group's committed offsets first covered every input record."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(settings.group_id)
+            now = time.monotonic()
+            if all(tp in committed and committed[tp].offset >= end
+                   for tp, end in ends.items() if end > 0):
+                return now
+            if process.returncode is not None:
+                raise BenchError(f"the worker exited with {process.returncode} mid-run")
+            if now > deadline:
+                raise BenchError(f"the worker did not commit every input within {timeout:.0f}s")
+            await asyncio.sleep(POLL_S)
+    finally:
+        await admin.close()
+
+
+async def verify_worker_outputs(settings: Settings, workload: Workload,
+                                before: dict[TopicPartition, int], run: WorkerRun) -> None:
+    """Raises BenchError unless this trial decided every input exactly once."""
+    problems = []
+    committed = await read_committed(settings.kafka_bootstrap, before)
+    values: dict[str, list[bytes]] = {}
+    for record in committed:
+        values.setdefault(settings.topics.logical(record.topic).value, []).append(record.value)
+    results = [codec.decode_send_result(v).request_id
+               for v in values.get(Topic.SEND_RESULTS.value, [])]
+    if len(results) != len(workload.request_ids) or set(results) != workload.request_ids:
+        problems.append(f"{len(results)} send results ({len(set(results))} distinct) for "
+                        f"{len(workload.request_ids)} send requests")
+    commands = [codec.decode_command_result(v).command_id
+                for v in values.get(Topic.COMMAND_RESULTS.value, [])]
+    if len(commands) != len(workload.command_ids) or set(commands) != workload.command_ids:
+        problems.append(f"{len(commands)} command results for "
+                        f"{len(workload.command_ids)} commands")
+    if letters := values.get(Topic.DEAD_LETTER.value):
+        problems.append(f"{len(letters)} dead letters")
+    outcomes = await count_outcomes(settings)
+    if outcomes != len(workload.records):
+        problems.append(f"{outcomes} stored outcomes for {len(workload.records)} inputs")
+    # More is fine (a batch retried after an abort is replayed); fewer means a missed stamp.
+    if run.stats.get("records", 0) < len(workload.records):
+        problems.append(f"the pipeline saw {run.stats.get('records')} of "
+                        f"{len(workload.records)} records")
+    if problems:
+        raise BenchError("the worker did not decide every record once: " + "; ".join(problems))
+
+
+async def count_outcomes(settings: Settings) -> int:
+    """Stored idempotency outcomes under the trial's Redis prefix: one per decided input."""
+    client = aioredis.Redis.from_url(settings.redis_url)
+    try:
+        return await count_keys(client, f"{settings.redis_prefix}:*:o:*")
+    finally:
+        await client.aclose()
+
+
+async def drop_trial_keys(settings: Settings) -> None:
+    """A trial's state and outcomes are not needed once verified (keeps Redis small)."""
+    client = aioredis.Redis.from_url(settings.redis_url)
+    try:
+        await delete_keys(client, f"{settings.redis_prefix}:*")
+    finally:
+        await client.aclose()
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
