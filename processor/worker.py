@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -110,7 +111,6 @@ class Worker:
         self._names = {settings.topics(t): t for t in INPUT_TOPICS}
         self._consumer: AIOKafkaConsumer | None = None
         self._tick_producer: AIOKafkaProducer | None = None
-        self._partitioner = DefaultPartitioner()
         self._partition_counts: dict[str, int] = {}
         self._last_timer = 0.0
 
@@ -331,10 +331,11 @@ class Worker:
         elapsed = time.monotonic() - started
         self.metrics.batch_seconds.observe(elapsed)
         self.metrics.batches.inc()
-        for record in inputs:
-            self.metrics.records.labels(record.topic.value, "seen").inc()
-        for output in outcome.outputs:
-            self.metrics.outputs.labels(output.topic.value).inc()
+        # Counted per batch, not per record: labels().inc() is not free on the hot path.
+        for topic, count in collections.Counter(r.topic for r in inputs).items():
+            self.metrics.records.labels(topic.value, "seen").inc(count)
+        for topic, count in collections.Counter(o.topic for o in outcome.outputs).items():
+            self.metrics.outputs.labels(topic.value).inc(count)
         log.info("batch committed", partition=number, records=len(inputs),
                  decided=outcome.decided, replayed=outcome.replayed, invalid=outcome.invalid,
                  outputs=len(outcome.outputs), ms=round(elapsed * 1000, 1))
@@ -370,7 +371,7 @@ class Worker:
         producer = slot.producer
         await producer.begin_transaction()
         try:
-            await self._send_all(producer, outputs)
+            await self._send_all(producer, slot.number, outputs)
             await producer.send_offsets_to_transaction(dict(offsets), self.settings.group_id)
             await producer.commit_transaction()
         except BaseException:
@@ -378,13 +379,14 @@ class Worker:
                 await producer.abort_transaction()
             raise
 
-    async def _send_all(self, producer: AIOKafkaProducer,
+    async def _send_all(self, producer: AIOKafkaProducer, number: int,
                         outputs: Sequence[OutputRecord]) -> None:
         """Outputs go out as a few record batches per partition, not one future per record."""
         grouped: dict[tuple[str, int], list[OutputRecord]] = collections.defaultdict(list)
         for output in outputs:
             name = self.settings.topics(output.topic)
-            grouped[(name, await self._partition_for(producer, name, output.key))].append(output)
+            grouped[(name, await self._partition_for(producer, name, number, output))].append(
+                output)
         futures = []
         for (name, partition), records in grouped.items():
             batch = producer.create_batch()
@@ -398,14 +400,19 @@ class Worker:
             futures.append(await producer.send_batch(batch, name, partition=partition))
         await asyncio.gather(*futures)
 
-    async def _partition_for(self, producer: AIOKafkaProducer, topic: str,
-                             key: bytes | None) -> int:
+    async def _partition_for(self, producer: AIOKafkaProducer, topic: str, number: int,
+                             output: OutputRecord) -> int:
+        """Phone-keyed outputs stay on the input's partition number, so one phone's records
+        share a partition number on every topic whatever partitioner the inputs' producers
+        used. State records (keyed per subscription) use the Java client's murmur2, as any
+        client would for that key."""
         count = self._partition_counts.get(topic)
         if count is None:
             partitions = await producer.partitions_for(topic)
             count = self._partition_counts[topic] = len(partitions)
-        # The Java client's murmur2 partitioner: keyed records land where any client puts them.
-        return int(self._partitioner(key, list(range(count)), list(range(count))))
+        if output.topic is not Topic.CONSENT_STATE and count == self.settings.partitions:
+            return number
+        return _murmur2_partition(output.key, count)
 
     # Timer -----------------------------------------------------------------------------------
 
@@ -432,3 +439,11 @@ class Worker:
             await self.store.drop_windows(number, [w.member for w in due])
             self.metrics.ticks.inc(len(due))
         self.health.redis_ok = True
+
+
+_PARTITIONER = DefaultPartitioner()
+
+
+@functools.lru_cache(maxsize=65536)
+def _murmur2_partition(key: bytes | None, count: int) -> int:
+    return int(_PARTITIONER(key, list(range(count)), list(range(count))))

@@ -35,6 +35,7 @@ from processor.domain.models import (
     SendRequest,
     Subscription,
 )
+from processor.logs import mask_phone
 from processor.ports import DueWindow, Loaded, PhoneWrite, VersionConflictError
 
 # Stored codes: append only, never renumber (they are in every stored subscription).
@@ -261,8 +262,10 @@ class RedisConsentStore:
         reply = await self._commit(keys=keys, args=args)
         if reply[0] != 1:
             _, key, field, current, expected = reply
-            raise VersionConflictError(
-                f"{key!r} field {field!r} is at version {current}, read at {expected}")
+            phone = key.decode().partition("{")[2].partition("}")[0]
+            raise VersionConflictError(   # logged: the phone is masked
+                f"subscription {field.decode()!r} of {mask_phone(phone)} is at version "
+                f"{current}, read at {expected}")
 
     async def due_windows(self, partition: int, now: int, limit: int) -> list[DueWindow]:
         raw = await self._client.zrangebyscore(

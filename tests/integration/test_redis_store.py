@@ -77,8 +77,9 @@ async def test_stale_version_is_fenced_and_nothing_of_the_call_is_written(
     # A zombie that read version 0 tries to write; B's write rides in the same call.
     zombie = [PhoneWrite(B, [(opted_in(B), 0)], {"m-9": b"x"}),
               PhoneWrite(A, [(opted_in(A, 1), 0)], {"m-8": b"y"})]
-    with pytest.raises(VersionConflictError, match="version 1, read at 0"):
+    with pytest.raises(VersionConflictError, match="version 1, read at 0") as conflict:
         await store.commit(zombie, partition=0)
+    assert A not in str(conflict.value)  # it is logged: never the full phone number
     loaded = await store.load({A: ["m-8"], B: ["m-9"]})
     assert loaded[B].state.subscriptions == {}
     assert loaded[A].outcomes == {} and loaded[B].outcomes == {}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from processor import codec
 from processor.domain.models import ConsentStatus, ReplyKind, SendDebug, SendStatus
 from processor.topics import Topic
 from tests.harness import private_stack, running_worker
@@ -50,3 +51,19 @@ async def test_a_malformed_record_between_good_ones_goes_to_the_dead_letter_topi
         assert letter.offset == 1
         assert "request_id" in letter.reason
         assert letter.value == b'{"schema_version": 1, "request_id": 5}'
+
+
+async def test_a_phones_outputs_share_its_input_partition_number(tmp_path: Path) -> None:
+    async with private_stack(tmp_path) as stack, running_worker(stack.settings):
+        # Produced to a partition the default partitioner would not pick for this key.
+        key = PHONE.encode()
+        for partition in (0, 2):
+            await stack.produce(Topic.SEND_REQUESTS, codec.encode_send_request(
+                send("gw1", request_id=f"r-{partition}", phone=PHONE)), key, partition)
+        await stack.read(Topic.SEND_RESULTS, 2)
+        await stack.read(Topic.OUTBOUND, 2)
+        for topic in (Topic.SEND_RESULTS, Topic.OUTBOUND):
+            placed = {codec.decode_send_result(r.value).request_id if topic is Topic.SEND_RESULTS
+                      else codec.decode_outbound(r.value).request_id: r.partition
+                      for r in stack.seen[topic]}
+            assert placed == {"r-0": 0, "r-2": 2}, topic
