@@ -17,10 +17,11 @@ from typing import Any
 
 import faust
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 import structlog
 from faust.web import Request, Response, View
 
-from processor.adapters.redis_store import RedisConsentStore
+from processor.adapters.redis_store import RedisClient, RedisConsentStore
 from processor.adapters.topic_admin import create_topics
 from processor.config import load_gateways
 from processor.logs import configure_logging
@@ -62,11 +63,17 @@ def build_web(worker: Worker, settings: Settings) -> faust.App:
     return app
 
 
+def connect_redis(settings: Settings) -> RedisClient:
+    if settings.redis_cluster:
+        return RedisCluster.from_url(settings.redis_url)
+    return aioredis.Redis.from_url(settings.redis_url)
+
+
 @dataclass
 class Running:
     worker: Worker
     web: faust.App
-    redis: aioredis.Redis
+    redis: RedisClient
     task: asyncio.Task[None]
 
     async def stop(self) -> None:
@@ -83,9 +90,10 @@ async def start_worker(settings: Settings, clock: Clock | None = None,
     """Starts the worker (and its web views) and returns a handle to stop it."""
     gateways = load_gateways(settings.gateways_file)
     await create_topics(settings)
-    redis = aioredis.Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings)
     store = RedisConsentStore(redis, settings.redis_prefix,
-                              retention_ms=settings.idempotency_retention_s * 1000)
+                              retention_ms=settings.idempotency_retention_s * 1000,
+                              cluster=settings.redis_cluster)
     clock = clock or SystemClock()
     worker = Worker(settings, BatchProcessor(store, gateways, clock), store, clock)
     await worker.start()

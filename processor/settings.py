@@ -25,6 +25,8 @@ class SettingsError(ValueError):
 class Settings:
     kafka_bootstrap: str = "127.0.0.1:19092"
     redis_url: str = "redis://127.0.0.1:16379/0"
+    # A Redis Cluster: one script call per hash slot group instead of one per batch.
+    redis_cluster: bool = False
     # Prepended to every Redis key; tests use a fresh prefix each so they never collide.
     redis_prefix: str = "cg"
     topic_prefix: str = ""

@@ -40,11 +40,12 @@ if [[ ! -f "$KAFKA_LIBS/kafka_2.13-3.9.1.jar" || ! -f "$KAFKA_LIBS/slf4j-reload4
   (cd deploy/kafka && mvn -q -B dependency:copy-dependencies)
 fi
 
-# 3. redis-server from Debian.
-if ! command -v redis-server >/dev/null 2>&1; then
-  log "installing redis-server from Debian"
+# 3. redis-server (and redis-cli, which the Redis Cluster test uses) from Debian.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  log "installing redis-server and redis-tools from Debian"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools \
+    >/dev/null
   # Debian's package starts a system-wide redis on 6379; we run our own, so leave theirs alone.
 fi
 log "setup complete"

@@ -25,6 +25,7 @@ from typing import Any, cast
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
 from processor.domain.consent import PhoneState, SubKey
@@ -118,6 +119,10 @@ return {1}
 """
 
 
+# Every command the store sends is routed by its key's slot, so a cluster client works too.
+RedisClient = aioredis.Redis | RedisCluster
+
+
 def pack_subscription(sub: Subscription) -> bytes:
     """A compact array: version first (the Lua fence reads it), trailing defaults dropped."""
     held = [[r.request_id, r.body, r.kind.value, r.requested_by, r.created_at,
@@ -162,7 +167,7 @@ def subscription_field(gateway: str, keyword: str | None) -> str:
 class RedisConsentStore:
     """The ConsentStore port on Redis (single node, or Redis Cluster with ``cluster=True``)."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str, *, retention_ms: int,
+    def __init__(self, client: RedisClient, prefix: str, *, retention_ms: int,
                  cluster: bool = False) -> None:
         self._client = client
         self._prefix = prefix
