@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="validate JSON Lines of one record type from stdin; print invalid lines")
     validate.add_argument("record", help="record name, e.g. inbound, send-request, consent-event")
+    validate.add_argument("--config", type=Path,
+                          help="gateways.yaml whose regions read national phone spellings")
     validate.set_defaults(run=_lazy("processor.cli.validate"))
     return parser
 

@@ -213,3 +213,13 @@ def test_the_validate_command_lists_the_records_it_knows() -> None:
     out, err = StringIO(), StringIO()
     assert validate_lines("inbound-message", BytesIO(b"{}\n"), out, err) == 2
     assert "known records: inbound, send-request, command" in err.getvalue()
+
+
+def test_the_validate_command_reads_national_numbers_with_the_gateway_region() -> None:
+    line = (b'{"schema_version":1,"message_id":"m1","from":"(202) 555-0143","to":"22395",'
+            b'"gateway":"acme-main","body":"STOP","received_at":"2026-11-24T10:00:00Z"}\n')
+    out, err = StringIO(), StringIO()
+    assert validate_lines("inbound", BytesIO(line), out, err) == 1  # no region: unreadable
+    assert "needs a region" in out.getvalue()
+    out, err = StringIO(), StringIO()
+    assert validate_lines("inbound", BytesIO(line), out, err, {"acme-main": "US"}) == 0
