@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 import orjson
-import yaml
 
+from processor.config import load_gateways
+from processor.domain.gateways import GatewayConfigError
 from processor.domain.keywords import (
     DEFAULT_KEYWORDS,
     KeywordConfigError,
@@ -96,49 +97,22 @@ def _error(record: dict[str, object], reason: str, number: int) -> bytes:
 
 
 def keyword_set(config: Path | None, gateway: str | None) -> KeywordSet:
-    """The defaults without a config; else the gateway's ``keywords:`` section, with the
-    config's ``defaults.keywords`` under it (gateway keys win). The only gateway is used when
-    none is named."""
+    """The defaults without a config; else the named gateway's keyword set, read by the same
+    loader the worker uses. The only gateway is used when none is named."""
     if config is None:
         if gateway is not None:
             raise UsageError("--gateway needs --config")
         return DEFAULT_KEYWORDS
-    document = _load_yaml(config)
-    gateways = _mapping(document.get("gateways"), f"{config}: gateways")
-    if not gateways:
-        raise UsageError(f"{config}: no gateways")
-    by_id = {str(key): value for key, value in gateways.items()}
+    try:
+        gateways = load_gateways(config)
+    except GatewayConfigError as exc:
+        raise UsageError(str(exc)) from None
+    known = sorted(gateways.by_id)
     if gateway is None:
-        if len(by_id) != 1:
-            raise UsageError(f"{config} has {len(by_id)} gateways; pick one with --gateway "
-                             f"({', '.join(sorted(by_id))})")
-        gateway = next(iter(by_id))
-    if gateway not in by_id:
-        raise UsageError(f"unknown gateway {gateway!r}; {config} has: {', '.join(sorted(by_id))}")
-    defaults = _mapping(_mapping(document.get("defaults"), f"{config}: defaults").get("keywords"),
-                        f"{config}: defaults.keywords")
-    section = _mapping(_mapping(by_id[gateway], f"{config}: gateways.{gateway}").get("keywords"),
-                       f"{config}: gateways.{gateway}.keywords")
-    try:
-        return KeywordSet.from_mapping({**defaults, **section})
-    except KeywordConfigError as exc:
-        raise KeywordConfigError(f"{config}: gateway {gateway!r}: {exc}") from None
-
-
-def _load_yaml(path: Path) -> Mapping[str, object]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path} is not valid YAML: {exc}") from None
-    return _mapping(document, str(path))
-
-
-def _mapping(value: object, where: str) -> Mapping[str, object]:
-    """A YAML mapping (an absent or empty value counts as an empty one)."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise UsageError(f"{where} must be a mapping, not {type(value).__name__}")
-    return value
+        if len(known) != 1:
+            raise UsageError(f"{config} has {len(known)} gateways; pick one with --gateway "
+                             f"({', '.join(known)})")
+        gateway = known[0]
+    if gateway not in gateways.by_id:
+        raise UsageError(f"unknown gateway {gateway!r}; {config} has: {', '.join(known)}")
+    return gateways.by_id[gateway].keywords

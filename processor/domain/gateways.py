@@ -213,7 +213,9 @@ def parse_gateways(data: Mapping[str, Any]) -> Gateways:
         raise GatewayConfigError("gateways: expected a mapping of gateway id to settings")
     default = _parse_gateway("*", dict(defaults), "defaults")
     by_id = {}
-    for gid, raw in gateways.items():
+    for key, raw in gateways.items():
+        # A short code written bare in YAML (22395:) is read as a number; it is still an id.
+        gid = str(key) if isinstance(key, int) and not isinstance(key, bool) else key
         if not isinstance(gid, str) or not gid or gid == "*":
             raise GatewayConfigError(f"gateways: invalid gateway id {gid!r}")
         if raw is not None and not isinstance(raw, Mapping):
