@@ -17,9 +17,9 @@ from typing import Any
 
 import faust
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
 import structlog
 from faust.web import Request, Response, View
+from redis.asyncio.cluster import RedisCluster
 
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
 from processor.adapters.topic_admin import create_topics
