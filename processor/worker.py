@@ -106,6 +106,9 @@ class Worker:
         self._lock = asyncio.Lock()
         self._epoch = 0
         self._stopping = asyncio.Event()
+        # Partitions whose consumer position cannot be trusted until it is put back on the
+        # committed offset (a batch of theirs was dropped).
+        self._misplaced: set[TopicPartition] = set()
         # Set once the worker owns partitions with ready producers (demo, tests, readiness).
         self.serving = asyncio.Event()
         self._names = {settings.topics(t): t for t in INPUT_TOPICS}
@@ -209,6 +212,53 @@ class Worker:
         if self.slots:
             self.serving.set()
 
+    async def _settle_positions(self, batch: Mapping[TopicPartition, list[Any]],
+                                fetched_in: int) -> dict[TopicPartition, list[Any]]:
+        """The part of `batch` that may be decided now.
+
+        aiokafka wakes a waiting getmany as soon as a new assignment is set, so records
+        fetched across an assignment change (or a producer reopening) may come from before or
+        after the seek to the committed offsets: dropping them is right, but the consumer may
+        then stand past records nobody decided. So every partition of a dropped batch goes
+        back to its committed offset, which is final because its producer fenced every older
+        owner. A partition that cannot be repositioned yet stays marked and is retried;
+        nothing is decided from it meanwhile.
+        """
+        fetched = {tp for tp, records in batch.items() if records}
+        try:
+            if fetched_in == self._epoch:
+                await self._ensure_slots()  # may reopen producers and move the epoch
+            if fetched_in != self._epoch:
+                self._misplaced |= fetched
+            moved = await self._reposition()
+        except BaseException:
+            self._misplaced |= fetched
+            raise
+        if fetched_in != self._epoch:
+            return {}
+        return {tp: records for tp, records in batch.items()
+                if records and tp not in moved and tp not in self._misplaced}
+
+    async def _reposition(self) -> set[TopicPartition]:
+        """Puts marked partitions back on their committed offsets; returns those moved."""
+        assert self._consumer is not None
+        owned = self._consumer.assignment()
+        moved = set()
+        for tp in sorted(self._misplaced):
+            if tp not in owned:
+                self._misplaced.discard(tp)  # its new owner starts from the committed offset
+                continue
+            if tp.partition not in self.slots:
+                continue  # its producer opens first (and positions it)
+            committed = await self._consumer.committed(tp)
+            if committed is None:
+                await self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, committed)
+            self._misplaced.discard(tp)
+            moved.add(tp)
+        return moved
+
     async def _open_slot(self, number: int, previous: PartitionSlot | None) -> PartitionSlot:
         s = self.settings
         producer = AIOKafkaProducer(
@@ -241,13 +291,9 @@ class Worker:
                     max_records=self.settings.batch_max_records)
                 self.health.kafka_ok = True
                 async with self._lock:
-                    if epoch != self._epoch:
-                        continue  # fetched across a rebalance: positions were reset since
-                    await self._ensure_slots()
-                    if epoch != self._epoch:
-                        continue
-                    if batch:
-                        await self._process(batch)
+                    decidable = await self._settle_positions(batch, fetched_in=epoch)
+                    if decidable:
+                        await self._process(decidable)
                     await self._maybe_tick()
                 backoff = 0.1
             except (KafkaError, OSError) as exc:
@@ -398,7 +444,11 @@ class Worker:
                     batch.append(key=record.key, value=record.value, timestamp=None)
             batch.close()
             futures.append(await producer.send_batch(batch, name, partition=partition))
-        await asyncio.gather(*futures)
+        # Every delivery is awaited, so a fenced producer's many failures are all retrieved.
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            raise failures[0]
 
     async def _partition_for(self, producer: AIOKafkaProducer, topic: str, number: int,
                              output: OutputRecord) -> int:
