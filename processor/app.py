@@ -64,9 +64,12 @@ def build_web(worker: Worker, settings: Settings) -> faust.App:
 
 
 def connect_redis(settings: Settings) -> RedisClient:
+    timeout = settings.redis_timeout_s
     if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis_url)
-    return aioredis.Redis.from_url(settings.redis_url)
+        return RedisCluster.from_url(settings.redis_url, socket_timeout=timeout,
+                                     socket_connect_timeout=timeout)
+    return aioredis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
+                                   socket_connect_timeout=timeout)
 
 
 @dataclass

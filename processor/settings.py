@@ -27,6 +27,8 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:16379/0"
     # A Redis Cluster: one script call per hash slot group instead of one per batch.
     redis_cluster: bool = False
+    # A Redis that hangs must fail the batch (and /readyz), not block the worker forever.
+    redis_timeout_s: float = 5.0
     # Prepended to every Redis key; tests use a fresh prefix each so they never collide.
     redis_prefix: str = "cg"
     topic_prefix: str = ""
