@@ -189,7 +189,8 @@ class Effects:
         global_out = self.current(state.global_opt_out)
         for request in sub.held:
             if global_out.status is OUT:
-                self.result(request, SendStatus.ERROR, global_out, SendDebug.GLOBAL_OPT_OUT,
+                # Like every result: the snapshot of the subscription the send targets.
+                self.result(request, SendStatus.ERROR, sub, SendDebug.GLOBAL_OPT_OUT,
                             global_out.detail or "Global opt-out")
             elif sub.status is IN:
                 self.forward(request, sub)
