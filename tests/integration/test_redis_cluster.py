@@ -7,6 +7,7 @@ nodes is decided and replayed exactly like on one node.
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -31,9 +32,17 @@ PHONES = [f"+1202555{n:04d}" for n in range(100, 160)]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port below Linux's ephemeral range (32768+), where the client connections of
+    other tests cannot take it between this check and the server binding it."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +59,17 @@ def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         nodes.append(subprocess.Popen(
             [server, "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
              "--cluster-config-file", str(home / "nodes.conf"), "--dir", str(home),
-             "--save", "", "--appendonly", "no"],
+             "--save", "", "--appendonly", "no", "--logfile", str(home / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
     try:
-        for port in ports:
-            _wait_for(lambda p=port: _cli(cli, p, "PING") == "PONG", f"node {port}")
+        for port, node in zip(ports, nodes, strict=True):
+            log = root / str(port) / "redis.log"
+            try:
+                _wait_for(lambda p=port, n=node: n.poll() is None
+                          and _cli(cli, p, "PING") == "PONG", f"answer from node {port}")
+            except AssertionError as exc:
+                tail = log.read_text()[-2000:] if log.exists() else "(no log)"
+                raise AssertionError(f"{exc}; its log:\n{tail}") from None
         subprocess.run([cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
                         "--cluster-replicas", "0", "--cluster-yes"], check=True,
                        capture_output=True, timeout=30)
