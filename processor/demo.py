@@ -18,9 +18,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from processor import codec
+from processor.adapters.redis_keys import delete_keys
+from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.app import start_worker
 from processor.domain.gateways import MANUAL_PERMISSION
 from processor.domain.models import (
@@ -88,11 +89,6 @@ def script(now: Callable[[], int]) -> list[Step]:
 
 OUTPUTS = (Topic.CONSENT_EVENTS, Topic.SEND_RESULTS, Topic.OUTBOUND, Topic.COMMAND_RESULTS,
            Topic.NOTICES)
-DECODERS: dict[Topic, Callable[[bytes], Any]] = {
-    Topic.CONSENT_EVENTS: codec.decode_consent_event, Topic.SEND_RESULTS:
-    codec.decode_send_result, Topic.OUTBOUND: codec.decode_outbound,
-    Topic.COMMAND_RESULTS: codec.decode_command_result, Topic.NOTICES: codec.decode_notice,
-}
 
 
 class Outputs:
@@ -117,7 +113,7 @@ class Outputs:
             for tp, records in batch.items():
                 topic = self._topics[tp.topic]
                 for record in records:
-                    fresh.append((topic, DECODERS[topic](record.value)))
+                    fresh.append((topic, codec.RECORD_FOR_TOPIC[topic].decode(record.value)))
                     last = time.monotonic()
         self.records.extend(fresh)
         return fresh
@@ -213,19 +209,10 @@ def _print_tables(records: list[tuple[Topic, Any]]) -> None:
 
 
 async def cleanup(settings: Settings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        names = [n for n in await admin.list_topics() if n.startswith(settings.topic_prefix)]
-        if names:
-            await admin.delete_topics(names)
-    finally:
-        await admin.close()
+    await delete_topics_with_prefix(settings.kafka_bootstrap, settings.topic_prefix)
     client = aioredis.Redis.from_url(settings.redis_url)
     try:
-        keys = [k async for k in client.scan_iter(match=f"{settings.redis_prefix}:*")]
-        if keys:
-            await client.delete(*keys)
+        await delete_keys(client, f"{settings.redis_prefix}:*")
     finally:
         await client.aclose()
 

@@ -35,6 +35,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from redis.exceptions import RedisError
 
 from processor import codec
+from processor.adapters.kafka_batches import send_as_batches
 from processor.domain.models import Command, CommandType
 from processor.metrics import Metrics
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
@@ -435,15 +436,8 @@ class Worker:
                 output)
         futures = []
         for (name, partition), records in grouped.items():
-            batch = producer.create_batch()
-            for record in records:
-                if batch.append(key=record.key, value=record.value, timestamp=None) is None:
-                    batch.close()
-                    futures.append(await producer.send_batch(batch, name, partition=partition))
-                    batch = producer.create_batch()
-                    batch.append(key=record.key, value=record.value, timestamp=None)
-            batch.close()
-            futures.append(await producer.send_batch(batch, name, partition=partition))
+            futures += await send_as_batches(producer, name, partition,
+                                             ((r.key, r.value) for r in records))
         # Every delivery is awaited, so a fenced producer's many failures are all retrieved.
         outcomes = await asyncio.gather(*futures, return_exceptions=True)
         failures = [o for o in outcomes if isinstance(o, BaseException)]

@@ -13,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
+from processor.adapters.redis_keys import delete_keys
 from tests.stack import broker_log_tail, create_topic, unique, wait_for_kafka, wait_for_redis
 
 # A failing test that used the broker gets the broker log tail in its report.
@@ -59,9 +60,7 @@ async def redis_prefix(redis_client: aioredis.Redis) -> AsyncIterator[str]:
     """A fresh key prefix; every key under it is deleted after the test."""
     prefix = unique("test")
     yield prefix
-    keys = [k async for k in redis_client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await redis_client.delete(*keys)
+    await delete_keys(redis_client, f"{prefix}*")
 
 
 @pytest.hookimpl(wrapper=True)

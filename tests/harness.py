@@ -13,10 +13,9 @@ from typing import Any
 
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from processor import codec
-from processor.adapters.topic_admin import create_topics
+from processor.adapters.topic_admin import create_topics, delete_topics_with_prefix
 from processor.app import Running, start_worker
 from processor.domain.models import Command, InboundMessage, SendRequest
 from processor.ports import Clock
@@ -91,7 +90,7 @@ class Stack:
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
                 self.seen[topic].extend(records)
-        return [_DECODERS[topic](r.value) for r in matching()]
+        return [codec.RECORD_FOR_TOPIC[topic].decode(r.value) for r in matching()]
 
     async def settle(self, topic: Topic, quiet: float = 1.0) -> list[Any]:
         """Everything committed on `topic` once nothing new arrived for `quiet` seconds."""
@@ -103,23 +102,12 @@ class Stack:
                 if records:
                     self.seen[topic].extend(records)
                     last = time.monotonic()
-        return [_DECODERS[topic](r.value) for r in self.seen[topic]]
+        return [codec.RECORD_FOR_TOPIC[topic].decode(r.value) for r in self.seen[topic]]
 
     async def close(self) -> None:
         for consumer in self.readers.values():
             await consumer.stop()
         await self.producer.stop()
-
-
-_DECODERS: dict[Topic, Callable[[bytes], Any]] = {
-    Topic.OUTBOUND: codec.decode_outbound,
-    Topic.SEND_RESULTS: codec.decode_send_result,
-    Topic.CONSENT_EVENTS: codec.decode_consent_event,
-    Topic.CONSENT_STATE: codec.decode_consent_state,
-    Topic.COMMAND_RESULTS: codec.decode_command_result,
-    Topic.NOTICES: codec.decode_notice,
-    Topic.DEAD_LETTER: codec.decode_dead_letter,
-}
 
 
 @asynccontextmanager
@@ -137,14 +125,7 @@ async def private_stack(tmp: Path, gateways: dict[str, Any] | None = None,
         yield stack
     finally:
         await stack.close()
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP)
-        await admin.start()
-        try:
-            names = [n for n in await admin.list_topics() if n.startswith(prefix)]
-            if names:
-                await admin.delete_topics(names)
-        finally:
-            await admin.close()
+        await delete_topics_with_prefix(KAFKA_BOOTSTRAP, prefix)
 
 
 @asynccontextmanager

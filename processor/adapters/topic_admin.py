@@ -84,3 +84,16 @@ def raise_topic_errors(response: Any) -> None:
             problems.append(f"{topic}: {for_code(code).__name__} {message or ''}".strip())
     if problems:
         raise RuntimeError("could not create topics: " + "; ".join(problems))
+
+
+async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
+    """Deletes every topic whose name starts with ``prefix``; returns their names."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [n for n in await admin.list_topics() if n.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+        return names
+    finally:
+        await admin.close()

@@ -32,19 +32,6 @@ async def create_plain_topic(bootstrap: str, name: str, partitions: int) -> None
         await admin.close()
 
 
-async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
-    """Deletes every topic whose name starts with ``prefix``; returns their names."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        names = [n for n in await admin.list_topics() if n.startswith(prefix)]
-        if names:
-            await admin.delete_topics(names)
-        return names
-    finally:
-        await admin.close()
-
-
 async def produce_workload(bootstrap: str, names: TopicNames, workload: Workload) -> None:
     """Sends every record (keyed by phone: the default partitioner co-partitions the topics,
     as upstream producers do) and waits until all are acknowledged."""

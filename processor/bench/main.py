@@ -20,10 +20,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from processor.bench.broker import delete_topics_with_prefix
+from processor.adapters.redis_keys import delete_keys
+from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.bench.hot_paths import classifier_section, codec_section
 from processor.bench.pipeline import bench_pipeline
-from processor.bench.redis_keys import delete_keys
 from processor.bench.redis_memory import measure_redis_memory
 from processor.bench.report import Figure, Target, machine_info, render_table, write_results
 from processor.bench.throughput import BenchError, measure_throughput, prepare_arena

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from processor.adapters.kafka_batches import send_as_batches
+
 
 @dataclass(frozen=True, slots=True)
 class RelayRun:
@@ -55,7 +57,8 @@ async def run_relay(bootstrap: str, sources: Sequence[TopicPartition], target: s
             if batch and started is None:
                 started = time.monotonic()
             for tp, records in batch.items():
-                acknowledgements += await _send(producer, target, tp.partition, records)
+                acknowledgements += await send_as_batches(
+                    producer, target, tp.partition, ((r.key, r.value) for r in records))
                 relayed += len(records)
         await asyncio.gather(*acknowledgements)
         assert started is not None
@@ -65,19 +68,3 @@ async def run_relay(bootstrap: str, sources: Sequence[TopicPartition], target: s
     finally:
         await consumer.stop()
         await producer.stop()
-
-
-async def _send(producer: AIOKafkaProducer, topic: str, partition: int,
-                records: Sequence[Any]) -> list[asyncio.Future[Any]]:
-    """The records as full record batches, the way the worker sends its outputs."""
-    futures = []
-    batch = producer.create_batch()
-    for record in records:
-        if batch.append(key=record.key, value=record.value, timestamp=None) is None:
-            batch.close()
-            futures.append(await producer.send_batch(batch, topic, partition=partition))
-            batch = producer.create_batch()
-            batch.append(key=record.key, value=record.value, timestamp=None)
-    batch.close()
-    futures.append(await producer.send_batch(batch, topic, partition=partition))
-    return futures

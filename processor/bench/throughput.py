@@ -28,6 +28,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from processor import codec
+from processor.adapters.redis_keys import count_keys, delete_keys
 from processor.adapters.topic_admin import create_topics
 from processor.bench.broker import (
     create_plain_topic,
@@ -36,7 +37,6 @@ from processor.bench.broker import (
     produce_workload,
     read_committed,
 )
-from processor.bench.redis_keys import count_keys, delete_keys
 from processor.bench.relay import RelayRun, run_relay
 from processor.bench.report import median
 from processor.bench.workload import GATEWAYS_CONFIG, Workload

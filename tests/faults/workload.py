@@ -260,17 +260,6 @@ class Outputs:
         return self.records[topic]
 
 
-_DECODERS: Mapping[Topic, Callable[[bytes], Any]] = {
-    Topic.OUTBOUND: codec.decode_outbound,
-    Topic.SEND_RESULTS: codec.decode_send_result,
-    Topic.CONSENT_EVENTS: codec.decode_consent_event,
-    Topic.CONSENT_STATE: codec.decode_consent_state,
-    Topic.COMMAND_RESULTS: codec.decode_command_result,
-    Topic.NOTICES: codec.decode_notice,
-    Topic.DEAD_LETTER: codec.decode_dead_letter,
-}
-
-
 async def read_committed_outputs(settings: Settings, timeout: float = 60.0) -> Outputs:
     """Reads every output topic up to its last stable offset with a read_committed consumer.
     Call it once no transaction is open (every worker stopped or idle): then the last
@@ -299,7 +288,8 @@ async def read_committed_outputs(settings: Settings, timeout: float = 60.0) -> O
     decoded: dict[Topic, list[Any]] = {t: [] for t in OUTPUT_TOPICS}
     for tp in partitions:
         topic = logical[tp.topic]
-        decoded[topic].extend(_DECODERS[topic](r.value) for r in by_partition[tp])
+        decoded[topic].extend(codec.RECORD_FOR_TOPIC[topic].decode(r.value)
+                              for r in by_partition[tp])
     return Outputs(decoded)
 
 

@@ -50,6 +50,18 @@ def processor(redis_client: aioredis.Redis, redis_prefix: str) -> BatchProcessor
     return BatchProcessor(store, gateways(gw1={}), ManualClock())
 
 
+Windows = tuple[ManualClock, RedisConsentStore, BatchProcessor]
+
+
+@pytest.fixture
+def double_opt_in(redis_client: aioredis.Redis, redis_prefix: str) -> Windows:
+    """A processor on a double opt-in gateway with a 10-minute window and a manual clock."""
+    clock = ManualClock()
+    store = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
+    config = gateways(gw1={"mode": "double_opt_in", "pending_window": "10m"})
+    return clock, store, BatchProcessor(store, config, clock)
+
+
 async def test_a_batch_decides_in_order_and_a_replay_answers_the_same(
         processor: BatchProcessor) -> None:
     feed = Feed()
@@ -137,12 +149,8 @@ async def test_a_conflicting_writer_is_fenced(processor: BatchProcessor,
         await zombie.commit([PhoneWrite(PHONE, [(stale, stale.version)])], partition=0)
 
 
-async def test_expiry_ticks_flow_through_the_commands_topic(
-        redis_client: aioredis.Redis, redis_prefix: str) -> None:
-    clock = ManualClock()
-    store = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
-    processor = BatchProcessor(store, gateways(gw1={"mode": "double_opt_in",
-                                                    "pending_window": "10m"}), clock)
+async def test_expiry_ticks_flow_through_the_commands_topic(double_opt_in: Windows) -> None:
+    clock, store, processor = double_opt_in
     feed = Feed()
     await processor.process([feed.text("START", "m-1")], partition=2)
     assert await store.due_windows(2, clock.now, 10) == []
@@ -168,11 +176,8 @@ def test_merge_by_time_keeps_each_topic_in_offset_order() -> None:
 
 
 async def test_a_window_that_closes_early_leaves_no_timer_entry(
-        redis_client: aioredis.Redis, redis_prefix: str) -> None:
-    clock = ManualClock()
-    store = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
-    processor = BatchProcessor(store, gateways(gw1={"mode": "double_opt_in",
-                                                    "pending_window": "10m"}), clock)
+        double_opt_in: Windows, redis_client: aioredis.Redis) -> None:
+    clock, store, processor = double_opt_in
     feed = Feed()
     await processor.process([feed.text("START", "m-1")], partition=1)
     assert await redis_client.zcard(store.pending_key(1)) == 1

@@ -1,4 +1,5 @@
-"""Counting and deleting the benchmark's Redis keys by pattern (SCAN, never KEYS)."""
+"""Counting and deleting Redis keys by pattern (SCAN, never KEYS): test, demo and benchmark
+clean-up."""
 
 from __future__ import annotations
 
