@@ -23,8 +23,11 @@ from processor import codec
 from processor.domain.consent import Decision, PhoneState, SubKey
 from processor.domain.engine import Input, cause_id, decide
 from processor.domain.gateways import Gateways
+from processor.domain.ids import derived_id
 from processor.domain.models import (
+    Command,
     ConsentStatus,
+    InboundMessage,
     OutboundMessage,
     SendRequest,
     SendStatus,
@@ -60,6 +63,13 @@ class BatchOutcome:
     decided: int = 0
     replayed: int = 0
     invalid: int = 0
+    # One flag per input record, in input order: True when it became a dead letter.
+    invalid_flags: list[bool] = field(default_factory=list)
+
+    def undecided(self, letter: OutputRecord) -> None:
+        self.outputs.append(letter)
+        self.invalid += 1
+        self.invalid_flags.append(True)
 
 
 def merge_by_time(per_topic: Iterable[Sequence[InputRecord]]) -> list[InputRecord]:
@@ -94,7 +104,7 @@ class BatchProcessor:
                 decoded.append((record, exc))
                 continue
             decoded.append((record, parsed))
-            wanted[parsed.phone].append(cause_id(parsed))
+            wanted[parsed.phone].append(outcome_id(parsed))
 
         loaded = await self._store.load(wanted) if wanted else {}
         states: dict[str, PhoneState] = {p: loaded[p].state for p in wanted}
@@ -106,25 +116,30 @@ class BatchProcessor:
 
         for record, item in decoded:
             if isinstance(item, Exception):
-                out.outputs.append(dead_letter_record(record, item, now))
-                out.invalid += 1
+                out.undecided(dead_letter_record(record, item, now))
                 continue
-            phone, cid = item.phone, cause_id(item)
-            stored = known.get((phone, cid))
-            if stored is not None:
-                out.outputs.extend(rehydrate(stored, item))
-                out.replayed += 1
+            phone, oid = item.phone, outcome_id(item)
+            stored = known.get((phone, oid))
+            try:
+                if stored is not None:
+                    out.outputs.extend(rehydrate(stored, item))
+                    out.replayed += 1
+                    out.invalid_flags.append(False)
+                    continue
+                decision = decide(states[phone], item, self._gateways, now)
+                encoded = encode_decision(decision)
+            except Exception as exc:  # a reused id, or a bug: never a stopped worker
+                out.undecided(dead_letter_record(record, exc, now))
                 continue
-            decision = decide(states[phone], item, self._gateways, now)
             states[phone] = states[phone].with_changes(decision.changed)
             for sub in decision.changed:
                 changed[phone][(sub.gateway, sub.keyword)] = sub
-            encoded = encode_decision(decision)
-            packed = pack_outcome(encoded)
-            new_outcomes[phone][cid] = packed
-            known[(phone, cid)] = packed  # a duplicate later in this batch replays it
+            packed = pack_outcome(encoded, content_digest(item))
+            new_outcomes[phone][oid] = packed
+            known[(phone, oid)] = packed  # a duplicate later in this batch replays it
             out.outputs.extend(record for record, _ in encoded)
             out.decided += 1
+            out.invalid_flags.append(False)
 
         writes = [
             _write(loaded[phone].state, changed[phone].values(), new_outcomes[phone])
@@ -193,23 +208,59 @@ def encode_decision(decision: Decision) -> Encoded:
     return records
 
 
-def pack_outcome(encoded: Encoded) -> bytes:
+_KINDS = {InboundMessage: "m", SendRequest: "r", Command: "c"}
+
+
+def outcome_id(item: Input) -> str:
+    """Where an input's outcome is stored: its id, in a namespace per input kind, so a send
+    request and an inbound message that happen to share an id never answer for each other."""
+    return f"{_KINDS[type(item)]}:{cause_id(item)}"
+
+
+def content_digest(item: Input) -> str:
+    """What an input asks for, without its times (a carrier's retry may restamp them)."""
+    if isinstance(item, InboundMessage):
+        content: tuple[object, ...] = (item.to, item.gateway, item.body)
+    elif isinstance(item, SendRequest):
+        content = (item.gateway, item.body, item.kind, item.requested_by, item.campaign,
+                   item.keyword)
+    else:
+        content = (item.type, item.gateway, item.keyword, item.actor, item.permissions,
+                   item.import_status, item.new_phone, item.reason, item.until)
+    return derived_id(*map(str, content))
+
+
+def pack_outcome(encoded: Encoded, digest: str) -> bytes:
     entries: list[object] = [
         FORWARDED_SELF if own else [o.topic.value, _text(o.key), _text(o.value)]
         for o, own in encoded
     ]
-    return orjson.dumps(entries)
+    return orjson.dumps({"d": digest, "o": entries})
+
+
+class ReusedIdError(codec.DecodeError):
+    """An id that was already decided arrived again with different content."""
 
 
 def rehydrate(stored: bytes, item: Input) -> list[OutputRecord]:
-    """The outputs of a stored outcome, exactly as they were first produced."""
-    entries = orjson.loads(stored)
+    """The outputs of a stored outcome, exactly as they were first produced. Only the same
+    input gets them: a reused id with other content (another body, another gateway) is
+    refused, never answered with another input's decision."""
+    outcome = orjson.loads(stored)
+    if outcome["d"] != content_digest(item):
+        raise ReusedIdError(
+            codec.ErrorType.REUSED_ID, _ID_FIELDS[type(item)],
+            f"{cause_id(item)!r} was already decided for different content; an id is "
+            "decided once")
+    entries = outcome["o"]
     outputs = [OutputRecord(Topic(e[0]), _bytes(e[1]), _bytes(e[2]))
                for e in entries if e != FORWARDED_SELF]
-    if FORWARDED_SELF in entries:
-        assert isinstance(item, SendRequest)
+    if FORWARDED_SELF in entries and isinstance(item, SendRequest):
         outputs.insert(entries.index(FORWARDED_SELF), _forwarded_copy(item, outputs))
     return outputs
+
+
+_ID_FIELDS = {InboundMessage: "message_id", SendRequest: "request_id", Command: "command_id"}
 
 
 def _forwarded_copy(item: SendRequest, outputs: Sequence[OutputRecord]) -> OutputRecord:

@@ -26,6 +26,7 @@ class ErrorType(enum.StrEnum):
     UNKNOWN_FIELD = "unknown_field"
     UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
     UNKNOWN_TOPIC = "unknown_topic"
+    REUSED_ID = "reused_id"
     INTERNAL = "internal"
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 import redis.asyncio as aioredis
 
-from processor import codec
+from processor import codec, pipeline
 from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.models import CommandType, ConsentStatus, SendStatus
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
@@ -104,7 +104,7 @@ async def test_forwarded_outbound_is_rebuilt_identically_without_storing_the_bod
     body = "A long message body " * 20
     batch = [feed.send("r-1", body=body)]
     first = await processor.process(batch, partition=0)
-    stored = await redis_client.get(f"{redis_prefix}:{{{PHONE}}}:o:r-1")
+    stored = await redis_client.get(f"{redis_prefix}:{{{PHONE}}}:o:r:r-1")
     assert stored is not None and body.encode() not in stored
     again = await processor.process(batch, partition=0)
     assert again.outputs == first.outputs
@@ -188,3 +188,61 @@ async def test_a_window_that_closes_early_leaves_no_timer_entry(
     clock.advance(10 * 60_000)
     (due,) = await store.due_windows(1, clock.now, 10)  # the new window, not a stale one
     assert due.until == clock.now
+
+
+async def test_a_reused_request_id_with_other_content_is_refused_not_replayed(
+        processor: BatchProcessor) -> None:
+    """Found in review: the stored outcome was replayed for a new body on another gateway,
+    where the phone had opted out; the rebuilt message went out there."""
+    feed = Feed()
+    await processor.process([feed.text("STOP", "m-1", gw="gw2"), feed.send("r-1", gw="gw1")],
+                            partition=0)
+    reused = await processor.process([feed.send("r-1", gw="gw2", body="PROMO on gw2")],
+                                     partition=0)
+    assert by_topic(reused.outputs, Topic.OUTBOUND) == []
+    assert by_topic(reused.outputs, Topic.SEND_RESULTS) == []
+    (letter,) = [codec.decode_dead_letter(v) for v in by_topic(reused.outputs,
+                                                               Topic.DEAD_LETTER)]
+    assert letter.error_type == "reused_id"
+    assert "'r-1' was already decided" in letter.reason
+    assert reused.invalid_flags == [True]
+    # The same request again (a redelivery) is still answered with its stored outputs.
+    again = await processor.process([feed.send("r-1", gw="gw1")], partition=0)
+    (result,) = by_topic(again.outputs, Topic.SEND_RESULTS)
+    assert codec.decode_send_result(result).gateway == "gw1"
+
+
+async def test_ids_of_different_input_kinds_never_answer_for_each_other(
+        processor: BatchProcessor) -> None:
+    """Found in review: an inbound message and a send request sharing an id shared one stored
+    outcome, so the send got no result (or the worker stopped on an assertion)."""
+    feed = Feed()
+    outcome = await processor.process([feed.text("hello", "x-1"), feed.send("x-1")],
+                                      partition=0)
+    (result,) = by_topic(outcome.outputs, Topic.SEND_RESULTS)
+    assert codec.decode_send_result(result).request_id == "x-1"
+    forwarded_first = await processor.process([feed.send("x-9"), feed.text("hi", "x-9")],
+                                              partition=0)
+    assert (forwarded_first.decided, forwarded_first.invalid) == (2, 0)
+
+
+async def test_a_bug_deciding_one_record_dead_letters_it_and_the_batch_goes_on(
+        processor: BatchProcessor, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_decide = pipeline.decide
+
+    def decide_or_fail(state, item, gateways, now):  # type: ignore[no-untyped-def]
+        if getattr(item, "request_id", None) == "r-bug":
+            raise ZeroDivisionError("a bug in a rule")
+        return real_decide(state, item, gateways, now)
+
+    monkeypatch.setattr(pipeline, "decide", decide_or_fail)
+    feed = Feed()
+    outcome = await processor.process([feed.send("r-1"), feed.send("r-bug"), feed.send("r-2")],
+                                      partition=0)
+    assert [codec.decode_send_result(v).request_id
+            for v in by_topic(outcome.outputs, Topic.SEND_RESULTS)] == ["r-1", "r-2"]
+    (letter,) = [codec.decode_dead_letter(v) for v in by_topic(outcome.outputs,
+                                                               Topic.DEAD_LETTER)]
+    assert (letter.error_type, letter.offset) == ("internal", 1)
+    assert "a bug in a rule" in letter.reason
+    assert outcome.invalid_flags == [False, True, False]
