@@ -30,12 +30,19 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    ProducerFenced,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from aiokafka.partitioner import DefaultPartitioner
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from processor import codec
 from processor.adapters.kafka_batches import send_as_batches
+from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
 from processor.domain.models import Command, CommandType
 from processor.metrics import Metrics
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
@@ -46,10 +53,6 @@ from processor.topics import INPUT_TOPICS, Topic
 log = structlog.get_logger("consent_gate.worker")
 
 TIMER_ACTOR = "consent-gate-timer"
-
-
-class DeadLetterLimitError(RuntimeError):
-    """Too many invalid records on one partition: a bad deploy upstream, not bad luck."""
 
 
 @dataclass
@@ -110,12 +113,17 @@ class Worker:
         # Partitions whose consumer position cannot be trusted until it is put back on the
         # committed offset (a batch of theirs was dropped).
         self._misplaced: set[TopicPartition] = set()
+        # Numbers whose producer was fenced: another member owns them now. Not reopened until
+        # the next assignment says otherwise (reopening would fence the rightful owner).
+        self._fenced: set[int] = set()
         # Set once the worker owns partitions with ready producers (demo, tests, readiness).
         self.serving = asyncio.Event()
         self._names = {settings.topics(t): t for t in INPUT_TOPICS}
         self._consumer: AIOKafkaConsumer | None = None
         self._tick_producer: AIOKafkaProducer | None = None
         self._partition_counts: dict[str, int] = {}
+        self._dlq_limit = DeadLetterLimit(settings.dlq_window, settings.dlq_max_invalid_ratio,
+                                          settings.dlq_min_invalid)
         self._last_timer = 0.0
 
     # Lifecycle -----------------------------------------------------------------------------
@@ -141,9 +149,11 @@ class Worker:
 
     async def stop(self) -> None:
         self._stopping.set()
+        # Outside the lock: leaving the group can wait for an assignment callback that waits
+        # for the lock. (aiokafka does not call the revoke callback on close.)
+        if self._consumer is not None:
+            await self._consumer.stop()
         async with self._lock:
-            if self._consumer is not None:
-                await self._consumer.stop()  # revokes: closes the partition producers
             for slot in list(self.slots.values()):
                 await slot.producer.stop()
             self.slots.clear()
@@ -152,6 +162,11 @@ class Worker:
 
     def request_stop(self) -> None:
         self._stopping.set()
+
+    @property
+    def paused(self) -> set[TopicPartition]:
+        """The input topic partitions this worker stopped fetching (dead-letter limit)."""
+        return set(self._consumer.paused()) if self._consumer is not None else set()
 
     @property
     def ready(self) -> tuple[bool, list[str]]:
@@ -174,6 +189,7 @@ class Worker:
     async def on_assigned(self, assigned: set[TopicPartition]) -> None:
         async with self._lock:
             self._epoch += 1
+            self._fenced.clear()
             self.health.joined = True
             log.info("partitions assigned", partitions=sorted({tp.partition for tp in assigned}))
             try:
@@ -191,7 +207,7 @@ class Worker:
         opened = []
         for number in numbers:
             slot = self.slots.get(number)
-            if slot is not None and not slot.broken:
+            if (slot is not None and not slot.broken) or number in self._fenced:
                 continue
             if slot is not None:
                 with contextlib.suppress(Exception):
@@ -202,11 +218,7 @@ class Worker:
         # Only now, with every older owner fenced, are committed offsets final.
         for tp in sorted(owned):
             if tp.partition in opened:
-                committed = await self._consumer.committed(tp)
-                if committed is None:
-                    await self._consumer.seek_to_beginning(tp)
-                else:
-                    self._consumer.seek(tp, committed)
+                await self._seek_committed(tp)
         if opened:
             self._epoch += 1  # records fetched before the seek are from stale positions
         self.metrics.assigned.set(len(self.slots))
@@ -251,14 +263,18 @@ class Worker:
                 continue
             if tp.partition not in self.slots:
                 continue  # its producer opens first (and positions it)
-            committed = await self._consumer.committed(tp)
-            if committed is None:
-                await self._consumer.seek_to_beginning(tp)
-            else:
-                self._consumer.seek(tp, committed)
+            await self._seek_committed(tp)
             self._misplaced.discard(tp)
             moved.add(tp)
         return moved
+
+    async def _seek_committed(self, tp: TopicPartition) -> None:
+        assert self._consumer is not None
+        committed = await self._consumer.committed(tp)
+        if committed is None:
+            await self._consumer.seek_to_beginning(tp)
+        else:
+            self._consumer.seek(tp, committed)
 
     async def _open_slot(self, number: int, previous: PartitionSlot | None) -> PartitionSlot:
         s = self.settings
@@ -274,7 +290,7 @@ class Worker:
         except BaseException:
             await producer.stop()
             raise
-        recent = previous.recent_invalid if previous else collections.deque(maxlen=s.dlq_window)
+        recent = previous.recent_invalid if previous else self._dlq_limit.empty()
         return PartitionSlot(number, producer, recent,
                              paused_reason=previous.paused_reason if previous else None)
 
@@ -295,13 +311,14 @@ class Worker:
                     decidable = await self._settle_positions(batch, fetched_in=epoch)
                     if decidable:
                         await self._process(decidable)
+                    if decidable or not batch:
+                        backoff = 0.1  # progress (or nothing to do), not just a repositioning
                     await self._maybe_tick()
-                backoff = 0.1
             except (KafkaError, OSError) as exc:
                 self.health.kafka_ok = False
                 log.warning("kafka unavailable; nothing committed", error=repr(exc),
                             backoff=backoff)
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 self.health.redis_ok = False
                 log.warning("redis unavailable; nothing committed", error=repr(exc),
                             backoff=backoff)
@@ -341,13 +358,15 @@ class Worker:
         try:
             outcome = await self.processor.process(inputs, number)
             self.health.redis_ok = True
-            self._check_dead_letter_limit(slot, inputs, outcome.outputs)
+            recent = self._dlq_limit.check(slot.recent_invalid, outcome.invalid_flags)
             await self._commit(slot, outcome.outputs,
                                {tp: recs[-1].offset + 1 for tp, recs in records.items()})
+            slot.recent_invalid = recent  # counted once, for the batch that was committed
         except ProducerFenced:
             # Another worker owns this number now: drop it and let the rebalance settle.
             self._rewind(first)
             self.slots.pop(number, None)
+            self._fenced.add(number)
             self.metrics.aborted.labels("fenced").inc()
             with contextlib.suppress(Exception):
                 await slot.producer.stop()
@@ -355,13 +374,16 @@ class Worker:
             return
         except DeadLetterLimitError as exc:
             self._rewind(first)
-            slot.paused_reason = str(exc)
-            self._consumer.pause(*records)
-            self.metrics.dlq_paused.set(sum(1 for s in self.slots.values() if s.paused_reason))
-            log.error("partition stopped by the dead-letter limit", partition=number,
-                      reason=str(exc))
+            self._stop_partition(slot, f"{exc}; see {self.settings.topics(Topic.DEAD_LETTER)}")
             return
-        except RedisError:
+        except TOO_LARGE as exc:
+            # Retrying cannot help: stop the partition and say why, loudly.
+            self._rewind(first)
+            slot.broken = True
+            self._stop_partition(slot, f"an output record is larger than the broker accepts "
+                                       f"({type(exc).__name__})")
+            return
+        except REDIS_ERRORS:
             self.health.redis_ok = False
             self.metrics.aborted.labels("redis").inc()
             self._rewind(first)
@@ -399,19 +421,13 @@ class Worker:
             if tp in self._consumer.assignment():
                 self._consumer.seek(tp, offset)
 
-    def _check_dead_letter_limit(self, slot: PartitionSlot, inputs: Sequence[InputRecord],
-                                 outputs: Sequence[OutputRecord]) -> None:
-        invalid = sum(1 for o in outputs if o.topic is Topic.DEAD_LETTER)
-        flags = [False] * (len(inputs) - invalid) + [True] * invalid
-        window = collections.deque(slot.recent_invalid, maxlen=slot.recent_invalid.maxlen)
-        window.extend(flags)
-        bad = sum(window)
-        s = self.settings
-        if bad >= s.dlq_min_invalid and bad / len(window) > s.dlq_max_invalid_ratio:
-            raise DeadLetterLimitError(
-                f"{bad} of the last {len(window)} records were invalid "
-                f"(limit {s.dlq_max_invalid_ratio:.0%}); see {s.topics(Topic.DEAD_LETTER)}")
-        slot.recent_invalid = window
+    def _stop_partition(self, slot: PartitionSlot, reason: str) -> None:
+        """Stops fetching every input topic of the partition number and reports why."""
+        assert self._consumer is not None
+        slot.paused_reason = reason
+        self._consumer.pause(*(TopicPartition(name, slot.number) for name in self._names))
+        self.metrics.dlq_paused.set(sum(1 for s in self.slots.values() if s.paused_reason))
+        log.error("partition stopped", partition=slot.number, reason=reason)
 
     async def _commit(self, slot: PartitionSlot, outputs: Sequence[OutputRecord],
                       offsets: Mapping[TopicPartition, int]) -> None:
@@ -429,11 +445,16 @@ class Worker:
     async def _send_all(self, producer: AIOKafkaProducer, number: int,
                         outputs: Sequence[OutputRecord]) -> None:
         """Outputs go out as a few record batches per partition, not one future per record."""
-        grouped: dict[tuple[str, int], list[OutputRecord]] = collections.defaultdict(list)
+        by_topic: dict[Topic, list[OutputRecord]] = collections.defaultdict(list)
         for output in outputs:
-            name = self.settings.topics(output.topic)
-            grouped[(name, await self._partition_for(producer, name, number, output))].append(
-                output)
+            by_topic[output.topic].append(output)
+        grouped: dict[tuple[str, int], list[OutputRecord]] = collections.defaultdict(list)
+        for topic, records in by_topic.items():
+            name = self.settings.topics(topic)
+            count = await self._partition_count(producer, name)
+            for output in records:
+                grouped[(name, _partition(topic, number, count, self.settings.partitions,
+                                          output.key))].append(output)
         futures = []
         for (name, partition), records in grouped.items():
             futures += await send_as_batches(producer, name, partition,
@@ -444,19 +465,11 @@ class Worker:
         if failures:
             raise failures[0]
 
-    async def _partition_for(self, producer: AIOKafkaProducer, topic: str, number: int,
-                             output: OutputRecord) -> int:
-        """Phone-keyed outputs stay on the input's partition number, so one phone's records
-        share a partition number on every topic whatever partitioner the inputs' producers
-        used. State records (keyed per subscription) use the Java client's murmur2, as any
-        client would for that key."""
+    async def _partition_count(self, producer: AIOKafkaProducer, topic: str) -> int:
         count = self._partition_counts.get(topic)
         if count is None:
-            partitions = await producer.partitions_for(topic)
-            count = self._partition_counts[topic] = len(partitions)
-        if output.topic is not Topic.CONSENT_STATE and count == self.settings.partitions:
-            return number
-        return _murmur2_partition(output.key, count)
+            count = self._partition_counts[topic] = len(await producer.partitions_for(topic))
+        return count
 
     # Timer -----------------------------------------------------------------------------------
 
@@ -485,6 +498,20 @@ class Worker:
         self.health.redis_ok = True
 
 
+def _partition(topic: Topic, number: int, count: int, co_partitions: int,
+               key: bytes | None) -> int:
+    """Phone-keyed outputs stay on the input's partition number, so one phone's records share
+    a partition number on every topic whatever partitioner the inputs' producers used. State
+    records (keyed per subscription) use the Java client's murmur2, as any client would."""
+    if topic is not Topic.CONSENT_STATE and count == co_partitions:
+        return number
+    return _murmur2_partition(key, count)
+
+
+# Errors that retrying cannot cure: a record the broker will never accept.
+TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+# A Redis Cluster that cannot be reached raises RedisClusterException, not a RedisError.
+REDIS_ERRORS = (RedisError, RedisClusterException)
 _PARTITIONER = DefaultPartitioner()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from processor import codec
 from processor.domain.models import ConsentStatus, ReplyKind, SendDebug, SendStatus
-from processor.topics import Topic
+from processor.topics import INPUT_TOPICS, Topic
 from tests.harness import private_stack, running_worker, wait_until
 from tests.unit.consent_helpers import inbound, send
 
@@ -90,3 +90,7 @@ async def test_a_flood_of_invalid_records_stops_its_partition_loudly(tmp_path: P
         assert await stack.settle(Topic.DEAD_LETTER, quiet=1.0) == []
         metrics = worker.metrics.exposition().decode()
         assert "consent_gate_dlq_paused_partitions 1.0" in metrics
+        # Every input topic of partition 1 is paused, not only the one with records: found in
+        # review, a stopped partition otherwise fetched and rewound its other topics forever.
+        assert {(tp.topic, tp.partition) for tp in worker.paused} == {
+            (stack.settings.topics(t), 1) for t in INPUT_TOPICS}
