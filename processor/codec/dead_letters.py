@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from processor.codec.errors import DecodeError, ErrorType, shorten
 from processor.codec.records import MAX_REASON
 from processor.domain.models import DeadLetter
+
+# The most of a failed record's value a dead letter keeps (64 KiB; 87 KiB as base64).
+MAX_KEPT_VALUE = 65536
 
 
 def dead_letter(exc: BaseException, *, topic: str, partition: int, offset: int,
@@ -17,16 +21,25 @@ def dead_letter(exc: BaseException, *, topic: str, partition: int, offset: int,
 
     A DecodeError keeps its error type and reason; any other exception is an ``internal``
     error whose reason is its repr. The original key, value and headers are kept as bytes
-    (a header without a value keeps an empty one: the domain has no null header value).
+    (a header without a value keeps an empty one: the domain has no null header value). A
+    value over MAX_KEPT_VALUE bytes keeps its start only, and the reason gives its size and
+    SHA-256: base64 grows it by a third, and a dead letter the broker refuses would stop
+    the partition for good.
     """
     try:
         if isinstance(exc, DecodeError):
             error_type, reason = str(exc.error_type), str(exc)
         else:
             error_type, reason = ErrorType.INTERNAL.value, f"internal error: {exc!r}"
+        kept = _bytes(value)
+        if kept is not None and len(kept) > MAX_KEPT_VALUE:
+            reason = (f"{shorten(reason, MAX_REASON - 140)} [value cut to its first "
+                      f"{MAX_KEPT_VALUE} of {len(kept)} bytes, sha256 "
+                      f"{hashlib.sha256(kept).hexdigest()}]")
+            kept = kept[:MAX_KEPT_VALUE]
         return DeadLetter(
             reason=shorten(reason, MAX_REASON), error_type=error_type, topic=str(topic),
-            partition=int(partition), offset=int(offset), key=_bytes(key), value=_bytes(value),
+            partition=int(partition), offset=int(offset), key=_bytes(key), value=kept,
             headers=tuple((str(name), _bytes(data) or b"") for name, data in headers or ()),
             failed_at=int(failed_at))
     except Exception as problem:  # the promise: a worker must never stop on a dead letter

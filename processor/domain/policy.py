@@ -31,6 +31,9 @@ from processor.domain.models import (
     Subscription,
 )
 
+# The most requests held for one subscription while its phone is asked for consent.
+MAX_HELD = 10
+
 
 @dataclass(frozen=True, slots=True)
 class SendContext:
@@ -84,7 +87,14 @@ SEND_RULES: tuple[SendRule, ...] = (
              SendStatus.ERROR, SendDebug.PREVIOUS_OPT_OUT, lambda c: c.target.detail),
     SendRule("gateway_opt_out", _gateway_opt_out_blocks_scope,
              SendStatus.ERROR, SendDebug.PREVIOUS_OPT_OUT, lambda c: c.gateway_level.detail),
-    # consent_request: while the phone is being asked, requests wait (in order).
+    # consent_request: while the phone is being asked, requests wait (in order), a bounded
+    # number: they live in the subscription's state until the phone answers.
+    SendRule("held_full",
+             lambda c: (c.gw.mode is GatewayMode.CONSENT_REQUEST and window_open(c.target, c.now)
+                        and len(c.target.held) >= MAX_HELD),
+             SendStatus.ERROR, SendDebug.OPT_IN_PENDING,
+             lambda c: f"{MAX_HELD} messages are already held until the phone answers the "
+                       "consent request"),
     SendRule("hold_for_consent",
              lambda c: c.gw.mode is GatewayMode.CONSENT_REQUEST and window_open(c.target, c.now),
              SendStatus.HELD, None, lambda c: "Held until the phone answers the consent request"),

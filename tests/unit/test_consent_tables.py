@@ -35,7 +35,13 @@ from processor.domain.models import (
     SendStatus,
     Subscription,
 )
-from processor.domain.policy import SEND_RULES, SendContext, decide_send, match_send_rule
+from processor.domain.policy import (
+    MAX_HELD,
+    SEND_RULES,
+    SendContext,
+    decide_send,
+    match_send_rule,
+)
 from tests.unit.consent_helpers import (
     HOUR,
     NOW,
@@ -180,6 +186,9 @@ SEND_SCENARIOS: dict[str, tuple[SendScenario, SendStatus, SendDebug | None]] = {
                                     sub(IN, keyword="NEWS", source=ConsentSource.IMPORT),
                                     keyword="NEWS"),
                         SendStatus.ERROR, SendDebug.PREVIOUS_OPT_OUT),
+    "held_full": (lambda: ctx("consent_request", sub(PENDING, pending_until=NOW + 1,
+                                                     held=(send(),) * MAX_HELD)),
+                  SendStatus.ERROR, SendDebug.OPT_IN_PENDING),
     "hold_for_consent": (lambda: ctx("consent_request", sub(PENDING, pending_until=NOW + 1)),
                          SendStatus.HELD, None),
     "opt_in_pending": (lambda: ctx("double_opt_in", sub(PENDING, pending_until=NOW + 1)),

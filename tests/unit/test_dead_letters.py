@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import orjson
 import pytest
@@ -17,6 +18,7 @@ from processor.codec import (
     decode_input,
     encode_dead_letter,
 )
+from processor.codec.dead_letters import MAX_KEPT_VALUE
 from processor.codec.schemas import validator_for
 from processor.domain.models import DeadLetter
 from processor.topics import INPUT_TOPICS, Topic
@@ -31,6 +33,12 @@ FAILED_AT = 1_795_992_481_403
 
 def _inbound(**changes: object) -> bytes:
     return orjson.dumps({**INBOUND, **changes})
+
+
+def _cut_note(value: bytes) -> str:
+    """What the reason of a dead letter whose value is over 64 KiB ends with."""
+    return (f" [value cut to its first {MAX_KEPT_VALUE} of {len(value)} bytes, sha256 "
+            f"{hashlib.sha256(value).hexdigest()}]")
 
 
 @pytest.mark.parametrize(("topic", "value", "error_type", "reason"), [
@@ -78,7 +86,8 @@ def test_the_reason_names_the_field_and_the_problem(
     assert caught.value.error_type == error_type
     assert str(caught.value).startswith(reason)
     letter = _letter(caught.value, topic, value)
-    assert (letter.error_type, letter.reason) == (error_type, str(caught.value))
+    cut = _cut_note(value) if value is not None and len(value) > MAX_KEPT_VALUE else ""
+    assert (letter.error_type, letter.reason) == (error_type, str(caught.value) + cut)
 
 
 def test_reasons_quote_long_values_cut_short() -> None:
@@ -153,3 +162,15 @@ def test_any_bytes_on_any_topic_decode_or_become_a_valid_dead_letter(
         encoded = encode_dead_letter(letter)
         assert validator_for("dead-letter").is_valid(orjson.loads(encoded))
         assert decode_dead_letter(encoded) == letter
+
+
+def test_a_huge_invalid_value_is_cut_and_fingerprinted() -> None:
+    """Found in review: a 900 kB invalid record made a dead letter over the broker's 1 MiB
+    limit (base64 grows it by a third), and the partition stopped for good."""
+    value = b"x" * 900_000
+    letter = dead_letter(ValueError("boom"), topic="sms.inbound", partition=0, offset=7,
+                         key=b"k", value=value, headers=(), failed_at=0)
+    assert letter.value == value[:MAX_KEPT_VALUE]
+    assert f"of {len(value)} bytes" in letter.reason
+    assert hashlib.sha256(value).hexdigest() in letter.reason
+    assert len(encode_dead_letter(letter)) < 100_000

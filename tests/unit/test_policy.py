@@ -15,7 +15,13 @@ from processor.domain.models import (
     SendDebug,
     SendStatus,
 )
-from processor.domain.policy import SEND_RULES, SendContext, decide_send, match_send_rule
+from processor.domain.policy import (
+    MAX_HELD,
+    SEND_RULES,
+    SendContext,
+    decide_send,
+    match_send_rule,
+)
 from tests.unit.consent_helpers import (
     HOUR,
     NOW,
@@ -116,7 +122,7 @@ def test_send_results_carry_the_consent_snapshot() -> None:
 
 def test_rules_are_checked_in_the_documented_order() -> None:
     assert [r.name for r in SEND_RULES] == [
-        "global_opt_out", "previous_opt_out", "gateway_opt_out", "hold_for_consent",
+        "global_opt_out", "previous_opt_out", "gateway_opt_out", "held_full", "hold_for_consent",
         "opt_in_pending", "keyword_not_opted_in", "request_consent", "consent_required",
         "no_opted_in_keyword", "forward"]
 
@@ -234,3 +240,15 @@ def test_decide_send_is_pure() -> None:
     request = send()
     assert decide_send(before, request, config, NOW) == decide_send(before, request, config, NOW)
     assert before.get("gw1").status is IN
+
+
+def test_at_most_a_bounded_number_of_requests_is_held() -> None:
+    """Found in review: held requests grew without limit and every state record carried them
+    all (1.3 MB for 300 held requests: over the broker's message size)."""
+    talk = consent_talk()
+    verdicts = [verdict(talk, request_id=f"r-{i}") for i in range(MAX_HELD + 2)]
+    assert verdicts[:MAX_HELD] == [(SendStatus.HELD, None)] * MAX_HELD
+    assert verdicts[MAX_HELD:] == [(SendStatus.ERROR, SendDebug.OPT_IN_PENDING)] * 2
+    assert len(talk.state.get("gw1").held) == MAX_HELD
+    released = talk.text("YES")
+    assert [r.status for r in released.results] == [SendStatus.FORWARDED] * MAX_HELD
