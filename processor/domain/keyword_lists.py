@@ -728,6 +728,17 @@ TYPO_MIN_LENGTH_OTHER_LANGUAGES = 6
 TYPO_LONG_LENGTH = 8
 # How many distinct tokens the classifier remembers as (not) repairable before starting over.
 REPAIR_MEMO_SIZE = 100_000
+
+# "I said STOP not START": an opt-out keyword set against another keyword, in a short message
+# whose other words are only a lead-in like these.
+CONTRAST_MAX_WORDS = 8
+CONTRAST_NEGATIONS = frozenset({"not", "no", "nao", "pas"})
+CONTRAST_LEAD_WORDS = frozenset({
+    "i", "said", "say", "meant", "mean", "want", "wanted", "to", "asked", "you", "please",
+    "just", "it", "is", "was", "dije", "quiero", "je", "veux", "disse", "quero", "yo",
+})
+# Extra length a repairable token may have beyond two keyword words: stretched letters.
+REPAIR_SLACK = 16
 # Messages with at most this many words get stretched-letter, look-alike and typo repair.
 REPAIR_MAX_WORDS = 6
 # "ST OP", "un subscribe": at most this many tokens may join into one opt-out keyword.

@@ -264,6 +264,9 @@ class KeywordSet:
     _phrases: Mapping[str, tuple[_Phrase, ...]] = field(compare=False, repr=False)
     _typos: Mapping[str, str] = field(compare=False, repr=False)
     _long_typo_targets: tuple[str, ...] = field(compare=False, repr=False)
+    # Longer tokens are never a typo'd keyword or two glued ones: repair skips them (its cost
+    # grows with the square of a token's length; a 64 kB one-word body took a second).
+    _repairable_length: int = field(compare=False, repr=False)
     _keyword_tokens: frozenset[str] = field(compare=False, repr=False)
     # Token -> _CHANGED | _UNGLUED bits: a pure property of the token, remembered because chat
     # repeats its words; bounded by REPAIR_MEMO_SIZE.
@@ -317,6 +320,7 @@ class KeywordSet:
             _phrases=_phrase_index(keywords),
             _typos=typos,
             _long_typo_targets=long_targets,
+            _repairable_length=_longest_repair(keywords),
             _keyword_tokens=frozenset(token for key in keywords for token in key),
             _repair_memo={},
             _alone=_alone_results(keywords),
@@ -843,14 +847,40 @@ def _leading_keyword(message: _Message, keywords: KeywordSet) -> Classification 
     return None
 
 
+def _contrast(message: _Message, keywords: KeywordSet) -> Classification | None:
+    """"I said STOP not START", "STOP, not HELP": an opt-out keyword set against another keyword
+    says which one the subscriber meant. Only short messages whose other words are a plain
+    lead-in ("I said", "I want to"); the reverse ("START not STOP") is never taken as consent."""
+    tokens = message.tokens
+    if len(tokens) > kl.CONTRAST_MAX_WORDS:
+        return None
+    for i in range(len(tokens) - 2):
+        meant = keywords._keywords.get((tokens[i],))
+        if (meant is not None and meant.intent is Intent.OPT_OUT and not meant.everyday
+                and tokens[i + 1] in kl.CONTRAST_NEGATIONS
+                and (tokens[i + 2],) in keywords._keywords
+                and set(tokens[:i]) <= kl.CONTRAST_LEAD_WORDS
+                and set(tokens[i + 3:]) <= kl.CONTRAST_LEAD_WORDS):
+            return Classification(Intent.OPT_OUT, meant.canonical, None, meant.language, 0.9,
+                                  "contrast")
+    return None
+
+
 # --- repair (opt-out only) -------------------------------------------------------------------
 
 _LOOK_ALIKE_DIGITS = str.maketrans(dict(kl.LOOK_ALIKE_DIGITS))
 
 
+def _longest_repair(keywords: Mapping[tuple[str, ...], _Keyword]) -> int:
+    """Twice the longest keyword word, plus room for stretched letters ("STOOOOOP")."""
+    return 2 * max(len(word) for key in keywords for word in key) + kl.REPAIR_SLACK
+
+
 def _repaired_token(token: str, keywords: KeywordSet, short: bool) -> tuple[str, bool]:
     """The token with stretched letters undone and, in short messages, digits read as letters
     and one-key typos of opt-out keywords corrected. Returns (token, whether a typo was fixed)."""
+    if len(token) > keywords._repairable_length:
+        return token, False
     token = _STRETCHED.sub(r"\1", token)
     if not short or (token,) in keywords._keywords:
         return token, False
@@ -895,6 +925,8 @@ def _split_keyword(tokens: Sequence[str], keywords: KeywordSet) -> _Keyword | No
 
 def _repair_flags(token: str, keywords: KeywordSet) -> int:
     """_CHANGED if _repaired_token changes the token, _UNGLUED if it splits in two (memoised)."""
+    if len(token) > keywords._repairable_length:
+        return 0  # never a keyword: and ungluing it would cost its length squared
     memo = keywords._repair_memo
     flags = memo.get(token)
     if flags is None:
@@ -1007,6 +1039,8 @@ def _classify_read(message: _Message, keywords: KeywordSet) -> Classification:
         candidates.extend(_clause_keywords(message, keywords))
         leading = _leading_keyword(message, keywords)
         candidates.extend(() if leading is None else (leading,))
+        contrast = _contrast(message, keywords)
+        candidates.extend(() if contrast is None else (contrast,))
     candidates.extend(_free_text(message))
     found = _best(candidates)
     if found is not None and found.intent is Intent.OPT_OUT and not found.review:

@@ -431,3 +431,20 @@ def test_sets_built_from_the_same_settings_are_equal() -> None:
     assert first == second and hash(first) == hash(second)
     assert first != DEFAULT_KEYWORDS
     assert "_keywords" not in repr(first)
+
+
+def test_repair_skips_tokens_too_long_to_be_keywords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: repairing a 64 kB one-word body took a second (quadratic in its
+    length) and stalled the worker's event loop; such a token can never be a keyword."""
+    seen: list[int] = []
+    real = kw._unglued
+
+    def spy(token: str, keywords: KeywordSet) -> tuple[str, ...]:
+        seen.append(len(token))
+        return real(token, keywords)
+
+    monkeypatch.setattr(kw, "_unglued", spy)
+    assert classify("a" * 64_000).intent is Intent.NONE
+    assert classify("stopplease").intent is Intent.OPT_OUT  # a glued pair is still repaired
+    assert classify("STOO" + "O" * 20 + "P").intent is Intent.OPT_OUT  # stretched letters too
+    assert max(seen, default=0) < 100
