@@ -377,9 +377,12 @@ def decide_inbound(state: PhoneState, message: InboundMessage, c: Classification
     fx = Effects(message.message_id, state.phone, now)
     trigger = _trigger(c, gw)
     keyword = c.keyword or ""
+    # A window is judged by when the carrier received the message (never later than now): a
+    # YES sent in time still confirms when a backlog delays its decision.
+    sent = min(now, message.received_at)
     matched = []
-    for target in _inbound_targets(state, gw.id, trigger, c, now):
-        rule = match_inbound_rule(trigger, gw, target, now)
+    for target in _inbound_targets(state, gw.id, trigger, c, sent):
+        rule = match_inbound_rule(trigger, gw, target, sent)
         if rule is not None:
             matched.append((rule, target))
     if any(rule.to is not None for rule, _ in matched):
@@ -452,12 +455,14 @@ _LEAVE = frozenset({ImportStatus.UNSUBSCRIBE})
 
 # The permission each command type needs; a command without it is rejected (Mogli's
 # permission set). Opting out is always allowed to an actor who holds the permission.
-COMMAND_PERMISSIONS: Mapping[CommandType, str] = MappingProxyType({
-    CommandType.MANUAL_OPT_IN: MANUAL_PERMISSION,
-    CommandType.MANUAL_OPT_OUT: MANUAL_PERMISSION,
-    CommandType.API_OPT_IN: API_PERMISSION,
-    CommandType.API_OPT_OUT: API_PERMISSION,
-    CommandType.GLOBAL_OPT_OUT_CLEAR: MANUAL_PERMISSION,
+COMMAND_PERMISSIONS: Mapping[CommandType, frozenset[str]] = MappingProxyType({
+    CommandType.MANUAL_OPT_IN: frozenset({MANUAL_PERMISSION}),
+    CommandType.MANUAL_OPT_OUT: frozenset({MANUAL_PERMISSION}),
+    CommandType.API_OPT_IN: frozenset({API_PERMISSION}),
+    CommandType.API_OPT_OUT: frozenset({API_PERMISSION}),
+    CommandType.GLOBAL_OPT_OUT_CLEAR: frozenset({MANUAL_PERMISSION}),
+    # It undoes every opt-out of the old number: a person or a system allowed to do that.
+    CommandType.NUMBER_CHANGED: frozenset({MANUAL_PERMISSION, API_PERMISSION}),
 })
 
 COMMAND_RULES: tuple[CommandRule, ...] = (
@@ -546,11 +551,12 @@ def decide_command(state: PhoneState, command: Command, gateways: Gateways,
         assert command.gateway is not None  # the codec requires it
         return decide_expiry(state, command, gateways.get(command.gateway), now)
     fx = Effects(command.command_id, state.phone, now)
-    needed = COMMAND_PERMISSIONS.get(command.type)
-    if needed is not None and needed not in command.permissions:
+    needed = COMMAND_PERMISSIONS.get(command.type, frozenset())
+    if needed and needed.isdisjoint(command.permissions):
         return fx.decision(_command_result(
             command, fx, CommandOutcome.REJECTED,
-            f"actor {command.actor!r} lacks the permission {needed!r}"))
+            f"actor {command.actor!r} lacks the permission "
+            f"{' or '.join(repr(p) for p in sorted(needed))}"))
     reasons: list[str] = []
     for target in _command_targets(state, command):
         rule = match_command_rule(command, target, state.get(target.gateway))

@@ -72,7 +72,7 @@ COMMANDS = (
     (CommandType.IMPORT, ImportStatus.UNSUBSCRIBE, (), 1),
     (CommandType.GLOBAL_OPT_OUT_SET, None, (), 1),
     (CommandType.GLOBAL_OPT_OUT_CLEAR, None, (MANUAL_PERMISSION,), 1),
-    (CommandType.NUMBER_CHANGED, None, (), 1),
+    (CommandType.NUMBER_CHANGED, None, (API_PERMISSION,), 1),
     (CommandType.MANUAL_OPT_IN, None, (), 1),
 )
 _GATEWAYLESS = {CommandType.GLOBAL_OPT_OUT_SET, CommandType.GLOBAL_OPT_OUT_CLEAR,

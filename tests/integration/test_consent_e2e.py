@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,8 @@ def imports_global_and_number_change(p: str) -> list[Step]:
         send("mand", phone=p, request_id=f"{p}-r2"),
         command(CommandType.GLOBAL_OPT_OUT_CLEAR, None, phone=p, permissions=PERMITTED,
                 command_id=f"{p}-c6"),
-        command(CommandType.NUMBER_CHANGED, None, phone=p, command_id=f"{p}-c7"),
+        command(CommandType.NUMBER_CHANGED, None, phone=p, permissions=["api_opt_in_out"],
+                command_id=f"{p}-c7"),
         send("dflt", phone=p, request_id=f"{p}-r3"),
     ]
 
@@ -235,8 +236,11 @@ async def play(stack: Stack, clock: ManualClock, gateways: Gateways, phone: str,
                                    keyword=sub.keyword, until=sub.pending_until)
                     decisions.append(decide(state, tick, gateways, clock.now))
         else:
-            decisions.append(decide(state, step, gateways, clock.now))
-            await _produce(stack, step)
+            # An inbound message is received when it is played.
+            item = (replace(step, received_at=clock.now) if isinstance(step, InboundMessage)
+                    else step)
+            decisions.append(decide(state, item, gateways, clock.now))
+            await _produce(stack, item)
         for decision in decisions:
             state = state.with_changes(decision.changed)
             for topic, records in expected_records(decision).items():

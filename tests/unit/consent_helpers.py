@@ -47,9 +47,9 @@ def gateway(mode: str = "default", **settings: Any) -> GatewayConfig:
 
 
 def inbound(body: str, gw: str = "gw1", *, message_id: str | None = None,
-            phone: str = PHONE) -> InboundMessage:
+            phone: str = PHONE, received_at: int = NOW) -> InboundMessage:
     return InboundMessage(message_id=message_id or f"m{next(_ids)}", phone=phone, to="12345",
-                          gateway=gw, body=body, received_at=NOW)
+                          gateway=gw, body=body, received_at=received_at)
 
 
 def send(gw: str = "gw1", *, keyword: str | None = None, request_id: str | None = None,
@@ -96,7 +96,8 @@ class Conversation:
         return decision
 
     def text(self, body: str, gw: str = "gw1") -> Decision:
-        return self(inbound(body, gw))
+        """The phone texts now (the carrier receives it at the conversation's clock)."""
+        return self(inbound(body, gw, received_at=self.now))
 
     def send(self, gw: str = "gw1", **kwargs: Any) -> Decision:
         return self(send(gw, **kwargs))

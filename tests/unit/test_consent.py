@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from processor.domain.consent import Decision, decide_inbound
@@ -277,11 +279,16 @@ def test_manual_opt_in_into_a_scope_is_refused_after_stop_on_the_gateway() -> No
 
 
 @pytest.mark.parametrize("kind", [CommandType.MANUAL_OPT_IN, CommandType.MANUAL_OPT_OUT,
-                                  CommandType.API_OPT_OUT, CommandType.GLOBAL_OPT_OUT_CLEAR])
+                                  CommandType.API_OPT_OUT, CommandType.GLOBAL_OPT_OUT_CLEAR,
+                                  CommandType.NUMBER_CHANGED])
 def test_command_without_the_permission_is_rejected_with_the_reason(kind: CommandType) -> None:
+    """A number change undoes the phone's own STOPs, so it needs a permission too (found in
+    review: any actor could reset a texted STOP and the next send went out)."""
     talk = Conversation(gateways(gw1={}))
-    decision = talk(command(kind, None if kind is CommandType.GLOBAL_OPT_OUT_CLEAR else "gw1",
-                            actor="eve", permissions=["send_sms"]))
+    talk.text("STOP")
+    gateway = None if kind in {CommandType.GLOBAL_OPT_OUT_CLEAR,
+                               CommandType.NUMBER_CHANGED} else "gw1"
+    decision = talk(command(kind, gateway, actor="eve", permissions=["send_sms"]))
     assert decision.command_result is not None
     assert decision.command_result.result is CommandOutcome.REJECTED
     assert "eve" in (decision.command_result.reason or "")
@@ -350,7 +357,7 @@ def test_number_change_resets_every_subscription_of_the_old_number() -> None:
     talk.text("VOLUNTEER")
     talk.text("STOP", "gw2")
     talk(command(CommandType.GLOBAL_OPT_OUT_SET, None))
-    decision = talk(command(CommandType.NUMBER_CHANGED, None))
+    decision = talk(command(CommandType.NUMBER_CHANGED, None, permissions=[API_PERMISSION]))
     assert {(e.gateway, e.keyword, e.status, e.source) for e in decision.events} == {
         ("gw1", None, NO, ConsentSource.NUMBER_CHANGE),
         ("gw1", "VOLUNTEER", NO, ConsentSource.NUMBER_CHANGE),
@@ -404,3 +411,19 @@ def test_the_phones_stop_over_a_manual_opt_out_becomes_the_phones_own() -> None:
     refused = talk(command(CommandType.MANUAL_OPT_IN, permissions=[MANUAL_PERMISSION]))
     assert refused.command_result is not None
     assert refused.command_result.result is CommandOutcome.REJECTED
+
+
+def test_a_yes_received_in_time_confirms_even_when_decided_late() -> None:
+    """Found in review: the window was judged by processing time, so a YES that arrived in
+    time but was decided after a backlog lost the opt-in."""
+    talk = Conversation(gateways(gw1={"mode": "double_opt_in", "pending_window": "1h"}))
+    talk.text("START")
+    sent_at = talk.now + HOUR - 1
+    talk.now += 2 * HOUR  # the backlog: decided an hour after the window closed
+    decision = talk(replace(inbound("YES"), received_at=sent_at))
+    assert [(e.status, e.source) for e in decision.events] == [(IN, ConsentSource.CONFIRMATION)]
+    late = Conversation(gateways(gw1={"mode": "double_opt_in", "pending_window": "1h"}))
+    late.text("START")
+    late.now += HOUR + 1
+    future = replace(inbound("YES"), received_at=late.now + HOUR)  # a carrier clock ahead
+    assert replies(late(future)) == [ReplyKind.LATE_CONFIRMATION]

@@ -130,7 +130,7 @@ def command_cases() -> Iterator[tuple[CommandRule, CommandType, Subscription,
 
 def test_every_command_rule_does_what_it_says_wherever_it_is_the_first_match() -> None:
     fired: set[str] = set()
-    every_permission = set(COMMAND_PERMISSIONS.values())
+    every_permission = set().union(*COMMAND_PERMISSIONS.values())
     for rule, kind, subscription, import_status in command_cases():
         cmd = command(kind, None if subscription.gateway == GLOBAL_GATEWAY else "gw1",
                       permissions=every_permission, import_status=import_status)
@@ -157,7 +157,8 @@ def test_every_command_rule_does_what_it_says_wherever_it_is_the_first_match() -
 def test_refused_opt_in_exactly_when_the_phone_opted_out_itself() -> None:
     for source in ConsentSource:
         before = state(sub(ConsentStatus.OPT_OUT, source=source))
-        cmd = command(CommandType.MANUAL_OPT_IN, permissions=set(COMMAND_PERMISSIONS.values()))
+        cmd = command(CommandType.MANUAL_OPT_IN,
+                      permissions=set().union(*COMMAND_PERMISSIONS.values()))
         rule = match_command_rule(cmd, before.get("gw1"), before.get("gw1"))
         assert rule is not None
         assert (rule.name == "opt_in_refused") == (source in PHONE_SOURCES), source
