@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 import orjson
 
 from processor import codec
-from processor.domain.consent import Decision, PhoneState, SubKey
+from processor.domain.consent import Decision, PhoneState, SubKey, has_open_window
 from processor.domain.engine import Input, cause_id, decide
 from processor.domain.gateways import Gateways
 from processor.domain.ids import derived_id
 from processor.domain.models import (
     Command,
-    ConsentStatus,
     InboundMessage,
     OutboundMessage,
     SendRequest,
@@ -157,15 +156,10 @@ def _write(before: PhoneState, changed: Iterable[Subscription],
     for sub in changed:
         read = before.get(sub.gateway, sub.keyword)
         subscriptions.append((sub, read.version))
-        if _open_window(read) and not (_open_window(sub)
-                                       and sub.pending_until == read.pending_until):
+        if has_open_window(read) and not (has_open_window(sub)
+                                          and sub.pending_until == read.pending_until):
             left.append(read)
     return PhoneWrite(before.phone, subscriptions, outcomes, left)
-
-
-def _open_window(sub: Subscription) -> bool:
-    return (sub.status is ConsentStatus.OPT_IN_PENDING and not sub.window_closed
-            and sub.pending_until is not None)
 
 
 def dead_letter_record(record: InputRecord, error: Exception, now: int) -> OutputRecord:

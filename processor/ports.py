@@ -55,11 +55,23 @@ class PhoneWrite:
 
 @dataclass(frozen=True, slots=True)
 class DueWindow:
+    """An entry of the window index whose time has come: the window's close time at first,
+    the time to look again once a tick for it was sent."""
+
     phone: str
     gateway: str
     keyword: str | None
-    until: int
+    due_at: int
     member: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSettlement:
+    """What the timer does with the entries it looked at. Each change applies only if the
+    entry still has the score the timer saw (a newer window's entry is never touched)."""
+
+    retry: Sequence[tuple[DueWindow, int]] = ()  # (entry, when to look again)
+    drop: Sequence[DueWindow] = ()  # no open window behind it any more
 
 
 class VersionConflictError(RuntimeError):
@@ -79,6 +91,6 @@ class ConsentStore(Protocol):
 
     async def due_windows(self, partition: int, now: int, limit: int) -> list[DueWindow]: ...
 
-    async def drop_windows(self, partition: int, members: Sequence[bytes]) -> None: ...
+    async def settle_windows(self, partition: int, settlement: WindowSettlement) -> None: ...
 
     async def ping(self) -> bool: ...

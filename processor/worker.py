@@ -22,7 +22,6 @@ import collections
 import contextlib
 import functools
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,16 +42,15 @@ from redis.exceptions import RedisClusterException, RedisError
 from processor import codec
 from processor.adapters.kafka_batches import send_as_batches
 from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
-from processor.domain.models import Command, CommandType
 from processor.metrics import Metrics
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
 from processor.ports import Clock, ConsentStore, VersionConflictError
 from processor.settings import Settings
 from processor.topics import INPUT_TOPICS, Topic
+from processor.window_timer import WindowTimer
 
 log = structlog.get_logger("consent_gate.worker")
 
-TIMER_ACTOR = "consent-gate-timer"
 
 
 @dataclass
@@ -125,6 +123,7 @@ class Worker:
         self._dlq_limit = DeadLetterLimit(settings.dlq_window, settings.dlq_max_invalid_ratio,
                                           settings.dlq_min_invalid)
         self._last_timer = 0.0
+        self._timer = WindowTimer(store)
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -474,9 +473,8 @@ class Worker:
     # Timer -----------------------------------------------------------------------------------
 
     async def _maybe_tick(self) -> None:
-        """Asks for due confirmation windows to be expired, through sms.commands, so the
-        expiry is decided exactly once like any other input. A window's entry is dropped only
-        once its tick is durably on the topic; a duplicate tick decides nothing."""
+        """Asks for due confirmation windows to be expired, through sms.commands, so each
+        expiry is decided exactly once like any other input (see processor.window_timer)."""
         now_mono = time.monotonic()
         if now_mono - self._last_timer < self.settings.timer_interval_s:
             return
@@ -484,17 +482,14 @@ class Worker:
         assert self._tick_producer is not None
         now = self.clock.now_ms()
         for number in sorted(self.slots):
-            due = await self.store.due_windows(number, now, limit=500)
-            for window in due:
-                tick = Command(
-                    command_id=f"tick-{uuid.uuid4()}", type=CommandType.EXPIRE_WINDOW,
-                    phone=window.phone, actor=TIMER_ACTOR, created_at=now,
-                    gateway=window.gateway, keyword=window.keyword, until=window.until)
-                await self._tick_producer.send_and_wait(
-                    self.settings.topics(Topic.COMMANDS), codec.encode_command(tick),
-                    key=codec.encode_key(window.phone), partition=number)
-            await self.store.drop_windows(number, [w.member for w in due])
-            self.metrics.ticks.inc(len(due))
+            ticks, settlement = await self._timer.due(number, now)
+            deliveries = [await self._tick_producer.send(
+                self.settings.topics(Topic.COMMANDS), codec.encode_command(tick),
+                key=codec.encode_key(tick.phone), partition=number) for tick in ticks]
+            await asyncio.gather(*deliveries)
+            # Only once every tick is durably on the topic are the entries leased or dropped.
+            await self._timer.settle(number, settlement)
+            self.metrics.ticks.inc(len(ticks))
         self.health.redis_ok = True
 
 

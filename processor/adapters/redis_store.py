@@ -28,7 +28,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from processor.domain.consent import PhoneState, SubKey
+from processor.domain.consent import PhoneState, SubKey, has_open_window
 from processor.domain.models import (
     ConsentSource,
     ConsentStatus,
@@ -37,7 +37,13 @@ from processor.domain.models import (
     Subscription,
 )
 from processor.logs import mask_phone
-from processor.ports import DueWindow, Loaded, PhoneWrite, VersionConflictError
+from processor.ports import (
+    DueWindow,
+    Loaded,
+    PhoneWrite,
+    VersionConflictError,
+    WindowSettlement,
+)
 
 # Stored codes: append only, never renumber (they are in every stored subscription).
 STATUS_CODES: Mapping[ConsentStatus, int] = MappingProxyType({
@@ -123,6 +129,28 @@ return {1}
 RedisClient = aioredis.Redis | RedisCluster
 
 
+SETTLE_SCRIPT = """
+-- KEYS[1]: a partition's window index. ARGV: #retries, then (member, seen score, new score)
+-- per retry, then (member, seen score) per drop. An entry whose score changed since the timer
+-- read it (a newer window) is left alone.
+local retries = tonumber(ARGV[1])
+local a = 2
+for i = 1, retries do
+  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[a])) == tonumber(ARGV[a + 1]) then
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[a + 2], ARGV[a])
+  end
+  a = a + 3
+end
+while a <= #ARGV do
+  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[a])) == tonumber(ARGV[a + 1]) then
+    redis.call('ZREM', KEYS[1], ARGV[a])
+  end
+  a = a + 2
+end
+return 1
+"""
+
+
 def pack_subscription(sub: Subscription) -> bytes:
     """A compact array: version first (the Lua fence reads it), trailing defaults dropped."""
     held = [[r.request_id, r.body, r.kind.value, r.requested_by, r.created_at,
@@ -175,6 +203,7 @@ class RedisConsentStore:
         self._cluster = cluster
         self._load = client.register_script(LOAD_SCRIPT)
         self._commit = client.register_script(COMMIT_SCRIPT)
+        self._settle = client.register_script(SETTLE_SCRIPT)
 
     def state_key(self, phone: str) -> str:
         return f"{self._prefix}:{{{phone}}}"
@@ -232,8 +261,7 @@ class RedisConsentStore:
         windows = {
             window_member(s): s.pending_until
             for w in by_phone.values() for s, _ in w.subscriptions
-            if s.status is ConsentStatus.OPT_IN_PENDING and not s.window_closed
-            and s.pending_until is not None
+            if has_open_window(s) and s.pending_until is not None
         }
         if windows:
             # Before the states: a window entry without its state is harmless (the timer
@@ -281,9 +309,15 @@ class RedisConsentStore:
             due.append(DueWindow(phone, gateway, keyword or None, int(score), member))
         return due
 
-    async def drop_windows(self, partition: int, members: Sequence[bytes]) -> None:
-        if members:
-            await self._client.zrem(self.pending_key(partition), *members)
+    async def settle_windows(self, partition: int, settlement: WindowSettlement) -> None:
+        if not settlement.retry and not settlement.drop:
+            return
+        args: list[Any] = [len(settlement.retry)]
+        for entry, at in settlement.retry:
+            args += [entry.member, entry.due_at, at]
+        for entry in settlement.drop:
+            args += [entry.member, entry.due_at]
+        await self._settle(keys=[self.pending_key(partition)], args=args)
 
     async def ping(self) -> bool:
         return bool(await self._client.ping())

@@ -18,7 +18,14 @@ from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
 from processor.bench.workload import Workload, bench_gateways
 from processor.pipeline import BatchProcessor, InputRecord
-from processor.ports import ConsentStore, DueWindow, Loaded, PhoneWrite, SystemClock
+from processor.ports import (
+    ConsentStore,
+    DueWindow,
+    Loaded,
+    PhoneWrite,
+    SystemClock,
+    WindowSettlement,
+)
 
 
 class TimedStore:
@@ -45,8 +52,8 @@ class TimedStore:
     async def due_windows(self, partition: int, now: int, limit: int) -> list[DueWindow]:
         return await self._inner.due_windows(partition, now, limit)
 
-    async def drop_windows(self, partition: int, members: Sequence[bytes]) -> None:
-        await self._inner.drop_windows(partition, members)
+    async def settle_windows(self, partition: int, settlement: WindowSettlement) -> None:
+        await self._inner.settle_windows(partition, settlement)
 
     async def ping(self) -> bool:
         return await self._inner.ping()

@@ -30,7 +30,7 @@ from processor.domain.models import (
     SendRequest,
     Subscription,
 )
-from processor.pipeline import BatchProcessor, InputRecord
+from processor.pipeline import BatchProcessor, InputRecord, outcome_id
 from processor.ports import ManualClock, PhoneWrite
 from processor.topics import Topic
 
@@ -120,14 +120,14 @@ async def _decide_fresh(store: RedisConsentStore, phones: Sequence[str]) -> dict
             kind=SendKind.TRANSACTIONAL, requested_by="shop-api", created_at=at)
         records.append(_record(Topic.SEND_REQUESTS, phone, codec.encode_send_request(request),
                                index, at))
-        keys["send"].append(store.outcome_key(phone, request.request_id))
+        keys["send"].append(store.outcome_key(phone, outcome_id(request)))
         for kind, body in (("chat", "Sounds good, talk later"), ("stop", "STOP")):
             message = InboundMessage(
                 message_id=f"SM-mem-{kind}-{index:08d}", phone=phone, to="12345", gateway=ALERTS,
                 body=body, received_at=at, carrier="Verizon Wireless", provider="twilio")
             records.append(_record(Topic.INBOUND, phone, codec.encode_inbound(message),
                                    index, at))
-            keys[kind].append(store.outcome_key(phone, message.message_id))
+            keys[kind].append(store.outcome_key(phone, outcome_id(message)))
     processor = BatchProcessor(store, bench_gateways(), ManualClock(START_MS))
     for start in range(0, len(records), _CHUNK):
         await processor.process(records[start:start + _CHUNK], partition=0)

@@ -211,9 +211,15 @@ class Effects:
         )
 
 
+def has_open_window(sub: Subscription) -> bool:
+    """The subscription waits for a confirmation and its window has not been closed yet (its
+    close time may have passed: the timer has not expired it)."""
+    return sub.status is PENDING and not sub.window_closed and sub.pending_until is not None
+
+
 def window_open(sub: Subscription, now: int) -> bool:
-    return (sub.status is PENDING and not sub.window_closed
-            and sub.pending_until is not None and now <= sub.pending_until)
+    """The window is open at `now`: a confirmation counts."""
+    return has_open_window(sub) and sub.pending_until is not None and now <= sub.pending_until
 
 
 # Inbound messages -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from processor.domain.models import CommandType, ConsentStatus, SendStatus
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
 from processor.ports import ManualClock, PhoneWrite, VersionConflictError
 from processor.topics import Topic
+from processor.window_timer import WindowTimer
 from tests.unit.consent_helpers import command, gateways, inbound, send
 
 pytestmark = pytest.mark.integration
@@ -157,7 +158,7 @@ async def test_expiry_ticks_flow_through_the_commands_topic(double_opt_in: Windo
     clock.advance(10 * 60_000)
     (due,) = await store.due_windows(2, clock.now, 10)
     tick = command(CommandType.EXPIRE_WINDOW, due.gateway, keyword=due.keyword,
-                   until=due.until, actor="timer", command_id="tick-1")
+                   until=due.due_at, actor="timer", command_id="tick-1")
     outcome = await processor.process(
         [feed.record(Topic.COMMANDS, codec.encode_command(tick))], partition=2)
     (event,) = [codec.decode_consent_event(v) for v in by_topic(outcome.outputs,
@@ -187,7 +188,7 @@ async def test_a_window_that_closes_early_leaves_no_timer_entry(
     await processor.process([feed.text("STOP", "m-3"), feed.text("START", "m-4")], partition=1)
     clock.advance(10 * 60_000)
     (due,) = await store.due_windows(1, clock.now, 10)  # the new window, not a stale one
-    assert due.until == clock.now
+    assert due.due_at == clock.now
 
 
 async def test_a_reused_request_id_with_other_content_is_refused_not_replayed(
@@ -246,3 +247,43 @@ async def test_a_bug_deciding_one_record_dead_letters_it_and_the_batch_goes_on(
     assert (letter.error_type, letter.offset) == ("internal", 1)
     assert "a bug in a rule" in letter.reason
     assert outcome.invalid_flags == [False, True, False]
+
+
+async def test_the_timer_leases_a_window_until_its_expiry_is_decided(
+        double_opt_in: Windows) -> None:
+    """Found in review: the timer dropped a window's entry as soon as its tick was sent, so a
+    tick that was lost or decided 'early' (a lagging clock) left the window open for ever."""
+    clock, store, processor = double_opt_in
+    timer = WindowTimer(store, lease_ms=30_000)
+    feed = Feed()
+    await processor.process([feed.text("START", "m-1")], partition=0)
+    clock.advance(10 * 60_000)
+    (tick,), settlement = await timer.due(0, clock.now)
+    await timer.settle(0, settlement)
+    assert (await timer.due(0, clock.now + 29_999))[0] == []  # leased: the tick is in flight
+    # The tick is lost (or decided too early: nothing happens); the window is ticked again.
+    (again,), settlement = await timer.due(0, clock.now + 30_000)
+    assert again.until == tick.until
+    await timer.settle(0, settlement)
+    clock.advance(30_000)
+    outcome = await processor.process(
+        [feed.record(Topic.COMMANDS, codec.encode_command(again))], partition=0)
+    assert [codec.decode_consent_event(v).source.value
+            for v in by_topic(outcome.outputs, Topic.CONSENT_EVENTS)] == ["expiry"]
+    assert await store.due_windows(0, clock.now + 10**9, 10) == []  # closed: entry removed
+
+
+async def test_the_timer_drops_entries_with_no_open_window_behind_them(
+        double_opt_in: Windows, redis_client: aioredis.Redis) -> None:
+    clock, store, processor = double_opt_in
+    feed = Feed()
+    await processor.process([feed.text("START", "m-1")], partition=0)
+    # An entry left behind (say, a crash between the state write and its clean-up).
+    await redis_client.zadd(store.pending_key(0), {f"{PHONE}|gw1|": clock.now})
+    await processor.process([feed.text("YES", "m-2")], partition=0)
+    await redis_client.zadd(store.pending_key(0), {f"{PHONE}|gw1|": clock.now})
+    timer = WindowTimer(store)
+    ticks, settlement = await timer.due(0, clock.now)
+    assert ticks == []
+    await timer.settle(0, settlement)
+    assert await redis_client.zcard(store.pending_key(0)) == 0

@@ -20,7 +20,7 @@ from processor.domain.models import (
     SendRequest,
     Subscription,
 )
-from processor.ports import PhoneWrite, VersionConflictError
+from processor.ports import PhoneWrite, VersionConflictError, WindowSettlement
 
 pytestmark = pytest.mark.integration
 
@@ -96,8 +96,14 @@ async def test_pending_windows_are_indexed_per_partition(redis_client: aioredis.
     assert await store.due_windows(3, now=4_999, limit=10) == []
     assert await store.due_windows(2, now=9_999, limit=10) == []
     (due,) = await store.due_windows(3, now=5_000, limit=10)
-    assert (due.phone, due.gateway, due.keyword, due.until) == (A, "gw1", None, 5_000)
-    await store.drop_windows(3, [due.member])
+    assert (due.phone, due.gateway, due.keyword, due.due_at) == (A, "gw1", None, 5_000)
+    await store.settle_windows(3, WindowSettlement(retry=[(due, 8_000)]))
+    assert await store.due_windows(3, now=7_999, limit=10) == []
+    (again,) = await store.due_windows(3, now=8_000, limit=10)
+    # A settlement based on a score that has changed since is ignored (compare-and-set).
+    await store.settle_windows(3, WindowSettlement(drop=[due]))
+    assert await store.due_windows(3, now=9_999, limit=10) == [again]
+    await store.settle_windows(3, WindowSettlement(drop=[again]))
     assert await store.due_windows(3, now=9_999, limit=10) == []
 
 
