@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from processor.domain.consent import Decision, decide_inbound
+from processor.domain.consent import IN, NO, OUT, PENDING, Decision, decide_inbound
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION
 from processor.domain.keywords import classify
 from processor.domain.models import (
@@ -33,11 +33,6 @@ from tests.unit.consent_helpers import (
     state,
     sub,
 )
-
-NO = ConsentStatus.NO_OPT_IN
-PENDING = ConsentStatus.OPT_IN_PENDING
-IN = ConsentStatus.OPT_IN
-OUT = ConsentStatus.OPT_OUT
 
 
 def replies(decision: Decision) -> list[ReplyKind | None]:

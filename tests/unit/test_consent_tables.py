@@ -11,7 +11,10 @@ import pytest
 from processor.domain.consent import (
     COMMAND_PERMISSIONS,
     COMMAND_RULES,
+    IN,
     INBOUND_RULES,
+    OUT,
+    PENDING,
     PHONE_SOURCES,
     CommandRule,
     InboundRule,
@@ -175,9 +178,6 @@ def ctx(mode: str = "default", *subs: Subscription, keyword: str | None = None,
                        before.get("gw1"), NOW)
 
 
-OUT = ConsentStatus.OPT_OUT
-IN = ConsentStatus.OPT_IN
-PENDING = ConsentStatus.OPT_IN_PENDING
 SEND_SCENARIOS: dict[str, tuple[SendScenario, SendStatus, SendDebug | None]] = {
     "global_opt_out": (lambda: ctx("default", sub(OUT, GLOBAL_GATEWAY)),
                        SendStatus.ERROR, SendDebug.GLOBAL_OPT_OUT),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from processor.domain.consent import window_open
+from processor.domain.consent import IN, OUT, PENDING, window_open
 from processor.domain.gateways import MANUAL_PERMISSION
 from processor.domain.models import (
     CommandType,
@@ -34,11 +34,6 @@ from tests.unit.consent_helpers import (
     state,
     sub,
 )
-
-IN = ConsentStatus.OPT_IN
-OUT = ConsentStatus.OPT_OUT
-NO = ConsentStatus.NO_OPT_IN
-PENDING = ConsentStatus.OPT_IN_PENDING
 
 
 def verdict(talk: Conversation, **kwargs: object) -> tuple[SendStatus, SendDebug | None]:
