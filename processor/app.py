@@ -27,6 +27,7 @@ from processor.config import load_gateways
 from processor.logs import configure_logging
 from processor.pipeline import BatchProcessor
 from processor.ports import Clock, SystemClock
+from processor.runtime import tune_gc
 from processor.settings import Settings
 from processor.worker import Worker
 
@@ -103,6 +104,7 @@ async def start_worker(settings: Settings, clock: Clock | None = None,
     web = build_web(worker, settings)
     if with_web:
         await web.web.start()
+    tune_gc()
     task = asyncio.create_task(worker.run(), name="consent-gate-worker")
     log.info("worker started", group=settings.group_id, kafka=settings.kafka_bootstrap,
              web=f"http://{settings.web_host}:{settings.web_port}" if with_web else None)

@@ -26,6 +26,7 @@ from processor.ports import (
     SystemClock,
     WindowSettlement,
 )
+from processor.runtime import tune_gc
 
 
 class TimedStore:
@@ -85,6 +86,7 @@ async def bench_pipeline(client: aioredis.Redis, prefix: str, workload: Workload
     processor = BatchProcessor(store, gateways, SystemClock())
     records = list(workload.input_records())
     batches = [records[i:i + batch_size] for i in range(0, len(records), batch_size)]
+    tune_gc()  # as the worker does before its first batch
     started = time.perf_counter()
     decided = 0
     for batch in batches:
