@@ -21,6 +21,7 @@ import structlog
 from faust.web import Request, Response, View
 from redis.asyncio.cluster import RedisCluster
 
+from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
 from processor.adapters.topic_admin import create_topics
 from processor.config import load_gateways
@@ -70,7 +71,8 @@ def connect_redis(settings: Settings) -> RedisClient:
         return RedisCluster.from_url(settings.redis_url, socket_timeout=timeout,
                                      socket_connect_timeout=timeout)
     return aioredis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
-                                   socket_connect_timeout=timeout)
+                                   socket_connect_timeout=timeout,
+                                   **connection_options(settings.redis_url))
 
 
 @dataclass

@@ -11,6 +11,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from processor.adapters.redis_connection import connection_options
 from processor.adapters.topic_admin import raise_topic_errors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,8 @@ async def wait_for_redis(timeout: float = 30.0) -> aioredis.Redis:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
-        client = aioredis.Redis.from_url(REDIS_URL)
+        # The worker's own connection options, so every store test runs its packing too.
+        client = aioredis.Redis.from_url(REDIS_URL, **connection_options(REDIS_URL))
         try:
             await client.ping()
             return client

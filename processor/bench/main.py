@@ -20,6 +20,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_keys import delete_keys
 from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.bench.hot_paths import classifier_section, codec_section
@@ -84,7 +85,8 @@ async def bench(sizes: Sizes, settings: Settings) -> dict[str, Any]:
     }
     results["classifier"] = classifier_section(sizes.classify_n, sizes.cpu_trials)
     results["codec"] = codec_section(sizes.codec_n, sizes.cpu_trials, workload)
-    client = aioredis.Redis.from_url(settings.redis_url)
+    client = aioredis.Redis.from_url(settings.redis_url,
+                                     **connection_options(settings.redis_url))
     try:
         results["redis_memory"] = await measure_redis_memory(client, f"{prefix}mem",
                                                              sizes.memory_phones)
