@@ -124,10 +124,16 @@ async def _clean_up(bootstrap: str, client: aioredis.Redis, prefix: str) -> None
 def build_figures(results: dict[str, Any]) -> list[Figure]:
     """The table rows, from the measured numbers."""
     main = results["worker_vs_relay"]
-    figures = [Figure(f"worker, exactly once ({_partitions(main)})", main["worker_rate"],
-                      "rec/s", main["relay_rate"], "relay", RELAY_TARGET)]
+    figures = [
+        Figure(f"worker, exactly once ({_partitions(main)})", main["worker_rate"], "rec/s",
+               main["relay_rate"], "plain relay", RELAY_TARGET),
+        Figure(f"worker, exactly once ({_partitions(main)})", main["worker_rate"], "rec/s",
+               main["batch_relay_rate"], "batch relay"),
+    ]
     figures += [Figure(f"worker ({_partitions(s)}, 1 trial)", s["worker_rate"], "rec/s",
-                       s["relay_rate"], "relay") for s in results["partition_sweep"]]
+                       s["relay_rate"], "plain relay") for s in results["partition_sweep"]]
+    figures += [Figure(f"worker ({_partitions(s)}, 1 trial)", s["worker_rate"], "rec/s",
+                       s["batch_relay_rate"], "batch relay") for s in results["partition_sweep"]]
     classifier = results["classifier"]
     figures.append(Figure("classifier", classifier["rate"], "/s", classifier["baseline_rate"],
                           "exact lookup", CLASSIFIER_TARGET))

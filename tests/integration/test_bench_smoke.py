@@ -54,7 +54,9 @@ async def test_quick_bench_reports_every_section_and_leaves_nothing_behind(
     assert results["machine"]["nproc"] > 0
 
     throughput = results["worker_vs_relay"]
-    assert_positive(throughput, "worker_rate", "relay_rate", "ratio", "records", "partitions")
+    assert_positive(throughput, "worker_rate", "relay_rate", "ratio", "batch_relay_rate",
+                    "batch_ratio", "records", "partitions")
+    assert sorted(t["mode"] for t in throughput["relay_trials"]) == ["batches", "plain"]
     (worker,) = throughput["worker_trials"]
     assert worker["records"] == results["workload"]["records"]
     assert_positive(worker, "seconds", "batches", "cpu_seconds", "pipeline_busy_seconds")
