@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from processor import codec
+from processor.adapters.redis_keys import delete_keys
 from processor.adapters.topic_admin import create_topics, delete_topics_with_prefix
 from processor.app import Running, start_worker
 from processor.domain.models import Command, InboundMessage, SendRequest
@@ -126,6 +128,12 @@ async def private_stack(tmp: Path, gateways: dict[str, Any] | None = None,
     finally:
         await stack.close()
         await delete_topics_with_prefix(KAFKA_BOOTSTRAP, prefix)
+        if settings.redis_prefix == prefix:  # a prefix passed in is its owner's to delete
+            client = aioredis.Redis.from_url(REDIS_URL)
+            try:
+                await delete_keys(client, f"{prefix}*")
+            finally:
+                await client.aclose()
 
 
 @asynccontextmanager
