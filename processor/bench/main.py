@@ -124,16 +124,14 @@ async def _clean_up(bootstrap: str, client: aioredis.Redis, prefix: str) -> None
 def build_figures(results: dict[str, Any]) -> list[Figure]:
     """The table rows, from the measured numbers."""
     main = results["worker_vs_relay"]
-    figures = [
-        Figure(f"worker, exactly once ({_partitions(main)})", main["worker_rate"], "rec/s",
-               main["relay_rate"], "plain relay", RELAY_TARGET),
-        Figure(f"worker, exactly once ({_partitions(main)})", main["worker_rate"], "rec/s",
-               main["batch_relay_rate"], "batch relay"),
-    ]
-    figures += [Figure(f"worker ({_partitions(s)}, 1 trial)", s["worker_rate"], "rec/s",
-                       s["relay_rate"], "plain relay") for s in results["partition_sweep"]]
-    figures += [Figure(f"worker ({_partitions(s)}, 1 trial)", s["worker_rate"], "rec/s",
-                       s["batch_relay_rate"], "batch relay") for s in results["partition_sweep"]]
+    runs: list[tuple[str, dict[str, Any], Target | None]] = [
+        (f"worker, exactly once ({_partitions(main)})", main, RELAY_TARGET)]
+    runs += [(f"worker ({_partitions(s)}, 1 trial)", s, None) for s in results["partition_sweep"]]
+    figures = [Figure(name, section["worker_rate"], "rec/s", section[key], relay,
+                      target if key == "relay_rate" else None)
+               for name, section, target in runs
+               for key, relay in (("relay_rate", "plain relay"),
+                                  ("batch_relay_rate", "batch relay"))]
     classifier = results["classifier"]
     figures.append(Figure("classifier", classifier["rate"], "/s", classifier["baseline_rate"],
                           "exact lookup", CLASSIFIER_TARGET))
