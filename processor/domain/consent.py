@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from types import MappingProxyType
 
 from processor.domain.gateways import (
@@ -58,13 +57,6 @@ PHONE_SOURCES = frozenset({ConsentSource.KEYWORD, ConsentSource.CONFIRMATION})
 SubKey = tuple[str, str | None]
 
 
-@lru_cache(maxsize=8192)
-def blank_subscription(phone: str, gateway: str, keyword: str | None) -> Subscription:
-    """A subscription never written (No Opt-In, version 0). Frozen, so one instance serves
-    every read of it: a batch asks for the same missing ones many times."""
-    return Subscription(phone, gateway, keyword)
-
-
 @dataclass(frozen=True, slots=True)
 class PhoneState:
     """Every subscription of one phone, keyed by (gateway, keyword scope)."""
@@ -74,7 +66,7 @@ class PhoneState:
 
     def get(self, gateway: str, keyword: str | None = None) -> Subscription:
         found = self.subscriptions.get((gateway, keyword))
-        return found if found is not None else blank_subscription(self.phone, gateway, keyword)
+        return found if found is not None else Subscription(self.phone, gateway, keyword)
 
     def scopes(self, gateway: str) -> list[Subscription]:
         """The gateway-level subscription first, then its keyword scopes in name order."""
