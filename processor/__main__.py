@@ -16,7 +16,7 @@ def _topics(args: argparse.Namespace) -> int:
     from processor.adapters.topic_admin import create_topics
 
     settings = Settings.from_env()
-    outcome = asyncio.run(create_topics(settings))
+    outcome = asyncio.run(create_topics(settings, fix_timestamps=True))
     for name, state in sorted(outcome.items()):
         print(f"{state:8} {name}")
     return 0

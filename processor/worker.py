@@ -8,11 +8,18 @@ owner of the number (zombie) and settles that owner's open transaction; only the
 committed offsets read and the consumer positioned, so a zombie's late commit is never
 processed twice.
 
-A batch: the records of one partition number go through ``BatchProcessor`` (Redis written
-atomically, outcomes stored), then every output plus the consumed offsets are sent in one
-transaction. If anything fails before the commit, the transaction is aborted, the consumer is
-moved back to the first record of the batch, and the batch is decided again later: its stored
-outcomes make the second decision identical to the first.
+Order: what is fetched is buffered per topic partition in a ``PartitionGroup`` per partition
+number, and released in broker-time order across the three input topics: a record is decided
+only when no earlier record can still arrive on the other two (see processor.partition_group).
+So a send produced after the broker acknowledged a STOP is decided after the STOP, however far
+behind the worker is. A topic partition whose buffer is full is paused until it drains.
+
+A batch: the released records of one partition number go through ``BatchProcessor`` (Redis
+written atomically, outcomes stored), then every output plus the consumed offsets are sent in
+one transaction. If anything fails before the commit, the transaction is aborted, the number's
+buffers are dropped and its consumer positions put back on the committed offsets, and the
+batch is decided again later: its stored outcomes make the second decision identical to the
+first.
 """
 
 from __future__ import annotations
@@ -43,10 +50,11 @@ from processor import codec
 from processor.adapters.kafka_batches import send_as_batches
 from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
 from processor.metrics import Metrics
-from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
+from processor.partition_group import PartitionGroup
+from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
 from processor.ports import Clock, ConsentStore, VersionConflictError
 from processor.settings import Settings
-from processor.topics import INPUT_TOPICS, Topic
+from processor.topics import INPUT_ORDER, INPUT_TOPICS, Topic
 from processor.window_timer import WindowTimer
 
 log = structlog.get_logger("consent_gate.worker")
@@ -71,7 +79,8 @@ class Health:
     redis_ok: bool = False
     joined: bool = False
 
-    def reasons(self, slots: Mapping[int, PartitionSlot]) -> list[str]:
+    def reasons(self, slots: Mapping[int, PartitionSlot],
+                waits: Mapping[int, str] | None = None) -> list[str]:
         problems = []
         if not self.joined:
             problems.append("no partitions assigned yet")
@@ -81,6 +90,7 @@ class Health:
             problems.append("redis unreachable")
         problems += [f"partition {n} stopped: {s.paused_reason}"
                      for n, s in sorted(slots.items()) if s.paused_reason]
+        problems += [f"partition {n} {why}" for n, why in sorted((waits or {}).items())]
         return problems
 
 
@@ -124,6 +134,17 @@ class Worker:
                                           settings.dlq_min_invalid)
         self._last_timer = 0.0
         self._timer = WindowTimer(store)
+        # Fetched, not yet decided input records per owned partition number (see module doc).
+        self._groups: dict[int, PartitionGroup[TopicPartition, Any]] = {}
+        self._fetch_round = 0
+        # Topic partitions paused because their buffer is full (resumed once it drains).
+        self._held_back: set[TopicPartition] = set()
+        # Partition numbers whose next record waits for another topic partition: since when,
+        # and on which.
+        self._waiting: dict[int, tuple[float, list[TopicPartition]]] = {}
+        # More records were releasable than one batch takes: fetch without waiting.
+        self._more_ready = False
+        self._rank = {name: INPUT_ORDER.index(topic) for name, topic in self._names.items()}
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -169,8 +190,18 @@ class Worker:
 
     @property
     def ready(self) -> tuple[bool, list[str]]:
-        problems = self.health.reasons(self.slots)
+        problems = self.health.reasons(self.slots, self._long_waits())
         return not problems, problems
+
+    def _long_waits(self) -> dict[int, str]:
+        """Partition numbers that have waited long for another input partition to catch up."""
+        now = time.monotonic()
+        alert = self.settings.order_wait_alert_s
+        return {
+            n: f"waiting {now - since:.0f}s for "
+               f"{', '.join(f'{tp.topic}[{tp.partition}]' for tp in tps)} to catch up "
+               "(decisions follow broker time across the input topics)"
+            for n, (since, tps) in self._waiting.items() if now - since >= alert}
 
     # Rebalance -------------------------------------------------------------------------------
 
@@ -179,6 +210,7 @@ class Worker:
             self._epoch += 1
             numbers = {tp.partition for tp in revoked}
             for number in sorted(numbers):
+                self._forget(number)
                 slot = self.slots.pop(number, None)
                 if slot is not None:
                     await slot.producer.stop()
@@ -218,6 +250,11 @@ class Worker:
         for tp in sorted(owned):
             if tp.partition in opened:
                 await self._seek_committed(tp)
+        for number in opened:
+            self._forget(number)
+            self._groups[number] = PartitionGroup(sorted(
+                (tp for tp in owned if tp.partition == number),
+                key=lambda tp: self._rank[tp.topic]))
         if opened:
             self._epoch += 1  # records fetched before the seek are from stale positions
         self.metrics.assigned.set(len(self.slots))
@@ -265,6 +302,9 @@ class Worker:
             await self._seek_committed(tp)
             self._misplaced.discard(tp)
             moved.add(tp)
+            group = self._groups.get(tp.partition)
+            if group is not None:
+                group.clear(tp)
         return moved
 
     async def _seek_committed(self, tp: TopicPartition) -> None:
@@ -303,14 +343,17 @@ class Worker:
             epoch = self._epoch
             try:
                 batch = await self._consumer.getmany(
-                    timeout_ms=self.settings.batch_timeout_ms,
-                    max_records=self.settings.batch_max_records)
+                    timeout_ms=0 if self._more_ready else self.settings.batch_timeout_ms,
+                    max_records=self.settings.fetch_max_records)
                 self.health.kafka_ok = True
                 async with self._lock:
-                    decidable = await self._settle_positions(batch, fetched_in=epoch)
-                    if decidable:
-                        await self._process(decidable)
-                    if decidable or not batch:
+                    fetched = await self._settle_positions(batch, fetched_in=epoch)
+                    self._buffer(fetched)
+                    ready = await self._release()
+                    if ready:
+                        await self._process(ready)
+                    self._flow_control()
+                    if ready or not batch:
                         backoff = 0.1  # progress (or nothing to do), not just a repositioning
                     await self._maybe_tick()
             except (KafkaError, OSError) as exc:
@@ -329,13 +372,122 @@ class Worker:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
 
-    async def _process(self, batch: Mapping[TopicPartition, list[Any]]) -> None:
-        by_number: dict[int, dict[TopicPartition, list[Any]]] = collections.defaultdict(dict)
-        for tp, records in batch.items():
-            if records:
-                by_number[tp.partition][tp] = records
+    # Order ---------------------------------------------------------------------------------
+
+    def _buffer(self, fetched: Mapping[TopicPartition, list[Any]]) -> None:
+        """Adds what was fetched to the partition numbers' buffers, as one fetch round."""
+        self._fetch_round += 1
+        for tp, records in fetched.items():
+            group = self._groups.get(tp.partition)
+            if group is None:  # no producer yet: it positions the consumer when it opens
+                self._misplaced.add(tp)
+                continue
+            group.add(tp, records, self._fetch_round)
+
+    async def _release(self) -> dict[int, list[tuple[TopicPartition, Any]]]:
+        """Per partition number that may decide now, the records it may decide, in order."""
+        limit = self.settings.batch_max_records
+        ready: dict[int, list[tuple[TopicPartition, Any]]] = {}
+        waiting: dict[int, list[TopicPartition]] = {}
+        for number, group in self._groups.items():
+            slot = self.slots.get(number)
+            if slot is None or slot.paused_reason or slot.broken:
+                continue
+            ready[number], waiting[number] = group.release(limit)
+        blocked = {tp for tps in waiting.values() for tp in tps}
+        if blocked:
+            drained = await self._drained(blocked)
+            for number, tps in waiting.items():
+                if drained.isdisjoint(tps):
+                    continue
+                group = self._groups[number]
+                for tp in drained.intersection(tps):
+                    group.drained(tp, self._fetch_round)
+                more, waiting[number] = group.release(limit - len(ready[number]))
+                ready[number] += more
+        self._more_ready = any(len(records) >= limit for records in ready.values())
+        self._note_waits(waiting, ready)
+        return {number: records for number, records in ready.items() if records}
+
+    async def _drained(self, partitions: set[TopicPartition]) -> set[TopicPartition]:
+        """The partitions whose consumer position is at their end right now. Asked after every
+        buffered record was received, so the answer holds for all of them (module doc)."""
+        assert self._consumer is not None
+        consumer = self._consumer
+        unknown = {}
+        for tp in partitions:
+            position = await consumer.position(tp)
+            stable = consumer.last_stable_offset(tp)
+            if stable is not None and stable > position:
+                continue  # the last fetch already saw more: it is on its way
+            unknown[tp] = position
+        if not unknown:
+            return set()
+        self.metrics.order_checks.inc()
+        ends = await consumer.end_offsets(list(unknown))
+        return {tp for tp, position in unknown.items() if position >= ends[tp]}
+
+    def _note_waits(self, waiting: Mapping[int, list[TopicPartition]],
+                    ready: Mapping[int, list[Any]]) -> None:
+        """Measures how long partition numbers wait for order (and remembers on what)."""
+        now = time.monotonic()
+        for number in list(self._waiting):
+            if ready.get(number) or not waiting.get(number):
+                since, _ = self._waiting.pop(number)
+                self.metrics.order_wait_seconds.observe(now - since)
+        for number, tps in waiting.items():
+            if tps:
+                since, _ = self._waiting.get(number, (now, tps))
+                self._waiting[number] = (since, tps)
+
+    def _flow_control(self) -> None:
+        """Pauses topic partitions whose buffer is full (their fetches would only pile up
+        while another partition of the number catches up); resumes them once half drained."""
+        assert self._consumer is not None
+        cap = self.settings.buffer_max_records
+        for number, group in self._groups.items():
+            slot = self.slots.get(number)
+            for tp in group.partitions:
+                count = group.buffered(tp)
+                if count >= cap and tp not in self._held_back:
+                    self._held_back.add(tp)
+                    self._consumer.pause(tp)
+                elif count <= cap // 2 and tp in self._held_back:
+                    self._held_back.discard(tp)
+                    if slot is None or not slot.paused_reason:
+                        self._consumer.resume(tp)
+
+    def _forget(self, number: int) -> None:
+        """Drops a partition number's buffers and order bookkeeping (revoked or repositioned)."""
+        group = self._groups.pop(number, None)
+        self._waiting.pop(number, None)
+        if group is None:
+            return
+        held = {tp for tp in self._held_back if tp.partition == number}
+        self._held_back -= held
+        if self._consumer is not None:
+            owned = self._consumer.assignment()
+            slot = self.slots.get(number)
+            if slot is None or not slot.paused_reason:
+                self._consumer.resume(*(tp for tp in held if tp in owned))
+
+    def _drop_batch(self, number: int) -> None:
+        """A batch of `number` was not committed: forget its buffers and put its consumer
+        positions back on the committed offsets before anything of it is decided again."""
+        group = self._groups.get(number)
+        if group is None:
+            return
+        group.clear()
+        self._waiting.pop(number, None)
+        assert self._consumer is not None
+        owned = self._consumer.assignment()
+        self._misplaced |= {tp for tp in group.partitions if tp in owned}
+
+    # Batches -------------------------------------------------------------------------------
+
+    async def _process(self, ready: Mapping[int, list[tuple[TopicPartition, Any]]]) -> None:
         results = await asyncio.gather(
-            *(self._process_partition(n, recs) for n, recs in sorted(by_number.items())),
+            *(self._process_partition(n, records) for n, records in sorted(ready.items())),
             return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         for error in errors[1:]:
@@ -344,26 +496,22 @@ class Worker:
             raise errors[0]
 
     async def _process_partition(self, number: int,
-                                 records: Mapping[TopicPartition, list[Any]]) -> None:
+                                 records: list[tuple[TopicPartition, Any]]) -> None:
         assert self._consumer is not None
-        slot = self.slots.get(number)
-        first = {tp: recs[0].offset for tp, recs in records.items()}
-        if slot is None or slot.paused_reason or slot.broken:
-            self._rewind(first)  # not ready (or stopped): leave the records for later
-            return
+        slot = self.slots[number]
         started = time.monotonic()
-        inputs = merge_by_time(
-            [[self._input(tp, r) for r in recs] for tp, recs in sorted(records.items())])
+        inputs = [self._input(tp, r) for tp, r in records]
+        offsets = {tp: r.offset + 1 for tp, r in records}  # the last one of each partition
         try:
             outcome = await self.processor.process(inputs, number)
             self.health.redis_ok = True
             recent = self._dlq_limit.check(slot.recent_invalid, outcome.invalid_flags)
-            await self._commit(slot, outcome.outputs,
-                               {tp: recs[-1].offset + 1 for tp, recs in records.items()})
+            await self._commit(slot, outcome.outputs, offsets)
             slot.recent_invalid = recent  # counted once, for the batch that was committed
         except ProducerFenced:
             # Another worker owns this number now: drop it and let the rebalance settle.
-            self._rewind(first)
+            self._drop_batch(number)
+            self._forget(number)
             self.slots.pop(number, None)
             self._fenced.add(number)
             self.metrics.aborted.labels("fenced").inc()
@@ -372,12 +520,12 @@ class Worker:
             log.warning("producer fenced; partition given up", partition=number)
             return
         except DeadLetterLimitError as exc:
-            self._rewind(first)
+            self._drop_batch(number)
             self._stop_partition(slot, f"{exc}; see {self.settings.topics(Topic.DEAD_LETTER)}")
             return
         except TOO_LARGE as exc:
             # Retrying cannot help: stop the partition and say why, loudly.
-            self._rewind(first)
+            self._drop_batch(number)
             slot.broken = True
             self._stop_partition(slot, f"an output record is larger than the broker accepts "
                                        f"({type(exc).__name__})")
@@ -385,16 +533,16 @@ class Worker:
         except REDIS_ERRORS:
             self.health.redis_ok = False
             self.metrics.aborted.labels("redis").inc()
-            self._rewind(first)
+            self._drop_batch(number)
             raise
         except KafkaError as exc:
             slot.broken = True  # a transactional producer after a failed txn is replaced
             self.metrics.aborted.labels(type(exc).__name__).inc()
-            self._rewind(first)
+            self._drop_batch(number)
             raise
         except BaseException as exc:
             self.metrics.aborted.labels(type(exc).__name__).inc()
-            self._rewind(first)
+            self._drop_batch(number)
             raise
         elapsed = time.monotonic() - started
         self.metrics.batch_seconds.observe(elapsed)
@@ -413,12 +561,6 @@ class Worker:
             topic=self._names[tp.topic], partition=tp.partition, offset=record.offset,
             key=record.key, value=record.value, timestamp=record.timestamp,
             headers=tuple(record.headers or ()), source=tp.topic)
-
-    def _rewind(self, first: Mapping[TopicPartition, int]) -> None:
-        assert self._consumer is not None
-        for tp, offset in first.items():
-            if tp in self._consumer.assignment():
-                self._consumer.seek(tp, offset)
 
     def _stop_partition(self, slot: PartitionSlot, reason: str) -> None:
         """Stops fetching every input topic of the partition number and reports why."""
