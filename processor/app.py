@@ -20,6 +20,9 @@ import redis.asyncio as aioredis
 import structlog
 from faust.web import Request, Response, View
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
@@ -70,8 +73,17 @@ def connect_redis(settings: Settings) -> RedisClient:
     if settings.redis_cluster:
         return RedisCluster.from_url(settings.redis_url, socket_timeout=timeout,
                                      socket_connect_timeout=timeout)
+    # After a Redis restart every pooled connection is dead, and redis-py answers the first
+    # command on each with "Connection closed by server" unless ConnectionError is listed to
+    # be retried. One immediate retry on a new connection covers that; a Redis that is really
+    # down still fails the batch at once, and one that hangs after its socket timeout (not
+    # retried): the worker backs off and says so. Retrying a script is safe: a commit that
+    # did run is refused by its version fence the second time.
     return aioredis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
                                    socket_connect_timeout=timeout,
+                                   retry=Retry(NoBackoff(), retries=1,
+                                               supported_errors=(RedisConnectionError,)),
+                                   retry_on_error=[RedisConnectionError],
                                    **connection_options(settings.redis_url))
 
 
