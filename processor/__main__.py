@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--gateway", help="gateway id whose keyword set to use")
     classify.set_defaults(run=_lazy("processor.cli.classify"))
 
+    rebuild = commands.add_parser(
+        "rebuild-state", help="rebuild the consent store (Redis) from the consent-state topic")
+    rebuild.add_argument("--partition", type=int, help="only this partition number")
+    rebuild.add_argument("--force", action="store_true",
+                         help="run although workers of the group are running")
+    rebuild.set_defaults(run=_lazy("processor.cli.rebuild_state"))
+
     validate = commands.add_parser(
         "validate", help="validate JSON Lines of one record type from stdin; print invalid lines")
     validate.add_argument("record", help="record name, e.g. inbound, send-request, consent-event")

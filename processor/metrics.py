@@ -41,6 +41,13 @@ class Metrics:
             "How long a partition number's next record waited for another input topic "
             "partition (decisions follow broker time across the input topics)",
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120), registry=r)
+        self.recoveries = Counter(
+            "consent_gate_store_recoveries", "Partitions found with a consent store behind "
+            "Kafka's committed offsets (lost writes) and rebuilt from the consent-state topic",
+            [], registry=r)
+        self.recovering = Gauge("consent_gate_recovering_partitions",
+                                "Partitions being rebuilt from the consent-state topic "
+                                "(deciding nothing meanwhile)", [], registry=r)
         self.ticks = Counter("consent_gate_window_ticks", "Expiry ticks sent by the timer", [],
                              registry=r)
 

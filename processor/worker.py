@@ -30,7 +30,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -52,7 +52,8 @@ from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
 from processor.metrics import Metrics
 from processor.partition_group import PartitionGroup
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
-from processor.ports import Clock, ConsentStore, VersionConflictError
+from processor.ports import Clock, ConsentStore, Progress, StoreBehindError, VersionConflictError
+from processor.recovery import rebuild_partition
 from processor.settings import Settings
 from processor.topics import INPUT_ORDER, INPUT_TOPICS, Topic
 from processor.window_timer import WindowTimer
@@ -71,6 +72,21 @@ class PartitionSlot:
     paused_reason: str | None = None
     # The producer failed mid-transaction: it is replaced before the next batch.
     broken: bool = False
+    # Kafka's committed offset per input topic partition, as the owner knows it (it is the
+    # only committer): the consent store must hold every decision before it.
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+    # The store was compared with the committed offsets since the slot opened.
+    store_checked: bool = False
+    # Why the partition is being recovered from sms.consent-state (nothing is decided
+    # meanwhile), and the task doing it.
+    recovering: str | None = None
+    recovery: asyncio.Task[None] | None = None
+
+    @property
+    def deciding(self) -> bool:
+        """The partition may decide records now."""
+        return (self.store_checked and not self.recovering and not self.paused_reason
+                and not self.broken)
 
 
 @dataclass
@@ -90,6 +106,9 @@ class Health:
             problems.append("redis unreachable")
         problems += [f"partition {n} stopped: {s.paused_reason}"
                      for n, s in sorted(slots.items()) if s.paused_reason]
+        problems += [f"partition {n} recovering its consent store from the consent-state "
+                     f"topic, nothing is decided meanwhile: {s.recovering}"
+                     for n, s in sorted(slots.items()) if s.recovering]
         problems += [f"partition {n} {why}" for n, why in sorted((waits or {}).items())]
         return problems
 
@@ -145,6 +164,7 @@ class Worker:
         # More records were releasable than one batch takes: fetch without waiting.
         self._more_ready = False
         self._rank = {name: INPUT_ORDER.index(topic) for name, topic in self._names.items()}
+        self._last_store_check = 0.0
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -169,6 +189,8 @@ class Worker:
 
     async def stop(self) -> None:
         self._stopping.set()
+        for slot in self.slots.values():
+            self._cancel_recovery(slot)
         # Outside the lock: leaving the group can wait for an assignment callback that waits
         # for the lock. (aiokafka does not call the revoke callback on close.)
         if self._consumer is not None:
@@ -213,6 +235,7 @@ class Worker:
                 self._forget(number)
                 slot = self.slots.pop(number, None)
                 if slot is not None:
+                    self._cancel_recovery(slot)
                     await slot.producer.stop()
             self.metrics.assigned.set(len(self.slots))
             log.info("partitions revoked", partitions=sorted(numbers))
@@ -227,7 +250,7 @@ class Worker:
                 await self._ensure_slots()
             except (KafkaError, OSError) as exc:
                 # aiokafka would swallow this; the main loop retries the missing slots.
-                log.warning("could not open partition producers yet", error=repr(exc))
+                log.warning("could not open partition producers yet", error=describe(exc))
 
     async def _ensure_slots(self) -> None:
         """Opens a producer for every owned partition number that lacks one (or whose producer
@@ -308,12 +331,22 @@ class Worker:
         return moved
 
     async def _seek_committed(self, tp: TopicPartition) -> None:
+        """Positions the consumer on the committed offset. The slot's own record of it is
+        used when it has one: the group coordinator may still answer with the offset before
+        the slot's last commit (its transaction markers are written after the commit returns),
+        and seeking there would decide a committed batch twice. A new slot asks the
+        coordinator: its producer's start settled every earlier transaction of the number."""
         assert self._consumer is not None
-        committed = await self._consumer.committed(tp)
+        slot = self.slots.get(tp.partition)
+        committed = slot.committed.get(tp) if slot is not None else None
+        if committed is None:
+            committed = await self._consumer.committed(tp)
         if committed is None:
             await self._consumer.seek_to_beginning(tp)
-        else:
-            self._consumer.seek(tp, committed)
+            return
+        self._consumer.seek(tp, committed)
+        if slot is not None:
+            slot.committed[tp] = committed
 
     async def _open_slot(self, number: int, previous: PartitionSlot | None) -> PartitionSlot:
         s = self.settings
@@ -330,6 +363,8 @@ class Worker:
             await producer.stop()
             raise
         recent = previous.recent_invalid if previous else self._dlq_limit.empty()
+        if previous is not None:
+            self._cancel_recovery(previous)  # the new slot checks the store again
         return PartitionSlot(number, producer, recent,
                              paused_reason=previous.paused_reason if previous else None)
 
@@ -349,6 +384,7 @@ class Worker:
                 async with self._lock:
                     fetched = await self._settle_positions(batch, fetched_in=epoch)
                     self._buffer(fetched)
+                    await self._check_stores()
                     ready = await self._release()
                     if ready:
                         await self._process(ready)
@@ -358,11 +394,11 @@ class Worker:
                     await self._maybe_tick()
             except (KafkaError, OSError) as exc:
                 self.health.kafka_ok = False
-                log.warning("kafka unavailable; nothing committed", error=repr(exc),
+                log.warning("kafka unavailable; nothing committed", error=describe(exc),
                             backoff=backoff)
             except REDIS_ERRORS as exc:
                 self.health.redis_ok = False
-                log.warning("redis unavailable; nothing committed", error=repr(exc),
+                log.warning("redis unavailable; nothing committed", error=describe(exc),
                             backoff=backoff)
             except VersionConflictError as exc:
                 log.warning("state written by another worker; batch will be decided again",
@@ -391,7 +427,7 @@ class Worker:
         waiting: dict[int, list[TopicPartition]] = {}
         for number, group in self._groups.items():
             slot = self.slots.get(number)
-            if slot is None or slot.paused_reason or slot.broken:
+            if slot is None or not slot.deciding:
                 continue
             ready[number], waiting[number] = group.release(limit)
         blocked = {tp for tps in waiting.values() for tp in tps}
@@ -454,7 +490,7 @@ class Worker:
                     self._consumer.pause(tp)
                 elif count <= cap // 2 and tp in self._held_back:
                     self._held_back.discard(tp)
-                    if slot is None or not slot.paused_reason:
+                    if slot is None or not (slot.paused_reason or slot.recovering):
                         self._consumer.resume(tp)
 
     def _forget(self, number: int) -> None:
@@ -468,7 +504,7 @@ class Worker:
         if self._consumer is not None:
             owned = self._consumer.assignment()
             slot = self.slots.get(number)
-            if slot is None or not slot.paused_reason:
+            if slot is None or not (slot.paused_reason or slot.recovering):
                 self._consumer.resume(*(tp for tp in held if tp in owned))
 
     def _drop_batch(self, number: int) -> None:
@@ -491,7 +527,7 @@ class Worker:
             return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         for error in errors[1:]:
-            log.warning("another partition failed in the same batch", error=repr(error))
+            log.warning("another partition failed in the same batch", error=describe(error))
         if errors:
             raise errors[0]
 
@@ -502,12 +538,16 @@ class Worker:
         started = time.monotonic()
         inputs = [self._input(tp, r) for tp, r in records]
         offsets = {tp: r.offset + 1 for tp, r in records}  # the last one of each partition
+        progress = Progress(
+            committed={self._names[tp.topic].value: o for tp, o in slot.committed.items()},
+            covered={self._names[tp.topic].value: o for tp, o in offsets.items()})
         try:
-            outcome = await self.processor.process(inputs, number)
+            outcome = await self.processor.process(inputs, number, progress)
             self.health.redis_ok = True
             recent = self._dlq_limit.check(slot.recent_invalid, outcome.invalid_flags)
             await self._commit(slot, outcome.outputs, offsets)
             slot.recent_invalid = recent  # counted once, for the batch that was committed
+            slot.committed.update(offsets)
         except ProducerFenced:
             # Another worker owns this number now: drop it and let the rebalance settle.
             self._drop_batch(number)
@@ -522,6 +562,12 @@ class Worker:
         except DeadLetterLimitError as exc:
             self._drop_batch(number)
             self._stop_partition(slot, f"{exc}; see {self.settings.topics(Topic.DEAD_LETTER)}")
+            return
+        except StoreBehindError as exc:
+            self.health.redis_ok = True
+            self.metrics.aborted.labels("store_behind").inc()
+            self._drop_batch(number)
+            self._start_recovery(slot, str(exc))
             return
         except TOO_LARGE as exc:
             # Retrying cannot help: stop the partition and say why, loudly.
@@ -612,6 +658,93 @@ class Worker:
             count = self._partition_counts[topic] = len(await producer.partitions_for(topic))
         return count
 
+    # Store recovery ----------------------------------------------------------------------------
+
+    async def _check_stores(self) -> None:
+        """Compares the consent store's progress with Kafka's committed offsets: for every new
+        slot before it decides anything, and for all of them once per timer interval (a store
+        can be wiped while nothing arrives). A store behind the committed offsets lost writes:
+        the partition is recovered before it decides again."""
+        now = time.monotonic()
+        every = now - self._last_store_check >= self.settings.timer_interval_s
+        if every:
+            self._last_store_check = now
+        for number, slot in sorted(self.slots.items()):
+            if slot.recovering or slot.broken or (slot.store_checked and not every):
+                continue
+            held = await self.store.progress(number)
+            self.health.redis_ok = True
+            behind = [(tp, held.get(self._names[tp.topic].value), offset)
+                      for tp, offset in sorted(slot.committed.items())
+                      if held.get(self._names[tp.topic].value, -1) < offset]
+            slot.store_checked = True
+            if behind:
+                tp, have, offset = behind[0]
+                self._start_recovery(slot, str(StoreBehindError(
+                    number, self._names[tp.topic].value, have, offset)))
+
+    def _start_recovery(self, slot: PartitionSlot, reason: str) -> None:
+        """Stops deciding the partition and rebuilds its store in the background."""
+        assert self._consumer is not None
+        if slot.recovering:
+            return
+        slot.recovering = reason
+        self._drop_batch(slot.number)
+        owned = self._consumer.assignment()
+        self._consumer.pause(*(tp for tp in self._input_partitions(slot.number) if tp in owned))
+        self.metrics.recoveries.inc()
+        self.metrics.recovering.set(sum(1 for s in self.slots.values() if s.recovering))
+        log.error("consent store behind Kafka; recovering the partition from the "
+                  "consent-state topic before it decides again",
+                  partition=slot.number, reason=reason)
+        slot.recovery = asyncio.create_task(self._recover(slot),
+                                            name=f"consent-gate-recover-p{slot.number}")
+
+    async def _recover(self, slot: PartitionSlot) -> None:
+        started = time.monotonic()
+        committed = {self._names[tp.topic].value: o for tp, o in slot.committed.items()}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                rebuilt = await rebuild_partition(
+                    self.settings, self.store, slot.number, committed,
+                    on_read=lambda done, total: self._recovery_progress(slot, done, total))
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # retried: the partition stays stopped and says why
+                slot.recovering = f"recovery attempt {attempt} failed ({describe(exc)}); retrying"
+                log.error("recovery failed; retrying", partition=slot.number, error=describe(exc))
+                await asyncio.sleep(min(30.0, 2.0 * attempt))
+        async with self._lock:
+            if self.slots.get(slot.number) is not slot:
+                return  # revoked or reopened meanwhile: the new slot checks the store itself
+            slot.recovering = None
+            slot.recovery = None
+            self.metrics.recovering.set(sum(1 for s in self.slots.values() if s.recovering))
+            assert self._consumer is not None
+            owned = self._consumer.assignment()
+            if not slot.paused_reason:
+                self._consumer.resume(*(tp for tp in self._input_partitions(slot.number)
+                                        if tp in owned and tp not in self._held_back))
+        log.info("partition recovered from the consent-state topic", partition=slot.number,
+                 records=rebuilt.records, subscriptions=rebuilt.subscriptions,
+                 written=rebuilt.written, seconds=round(time.monotonic() - started, 2))
+
+    def _recovery_progress(self, slot: PartitionSlot, done: int, total: int) -> None:
+        if slot.recovering and self.slots.get(slot.number) is slot:
+            reason = slot.recovering.split(" (read ")[0]
+            slot.recovering = f"{reason} (read {done} of {total} state records)"
+
+    def _cancel_recovery(self, slot: PartitionSlot) -> None:
+        if slot.recovery is not None:
+            slot.recovery.cancel()
+            slot.recovery = None
+
+    def _input_partitions(self, number: int) -> list[TopicPartition]:
+        return [TopicPartition(name, number) for name in self._names]
+
     # Timer -----------------------------------------------------------------------------------
 
     async def _maybe_tick(self) -> None:
@@ -623,7 +756,7 @@ class Worker:
         self._last_timer = now_mono
         assert self._tick_producer is not None
         now = self.clock.now_ms()
-        for number in sorted(self.slots):
+        for number in sorted(n for n, slot in self.slots.items() if slot.deciding):
             ticks, settlement = await self._timer.due(number, now)
             deliveries = [await self._tick_producer.send(
                 self.settings.topics(Topic.COMMANDS), codec.encode_command(tick),
@@ -637,12 +770,21 @@ class Worker:
 
 def _partition(topic: Topic, number: int, count: int, co_partitions: int,
                key: bytes | None) -> int:
-    """Phone-keyed outputs stay on the input's partition number, so one phone's records share
-    a partition number on every topic whatever partitioner the inputs' producers used. State
-    records (keyed per subscription) use the Java client's murmur2, as any client would."""
-    if topic is not Topic.CONSENT_STATE and count == co_partitions:
+    """Outputs stay on the input's partition number, so one phone's records share a partition
+    number on every topic whatever partitioner the inputs' producers used. That includes the
+    consent-state records (keyed per subscription): partition N of that topic then rebuilds
+    the store of partition N alone (processor.recovery). A topic with another partition count
+    gets the Java client's murmur2 of the key, as any client would."""
+    if count == co_partitions:
         return number
     return _murmur2_partition(key, count)
+
+
+def describe(error: BaseException) -> str:
+    """An error for logs and /readyz: its type and message (redis-py's repr drops the
+    message: ``network:ConnectionError``)."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 # Errors that retrying cannot cure: a record the broker will never accept.

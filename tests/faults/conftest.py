@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import inspect
 import json
-import os
 import random
 import shutil
 import signal
@@ -30,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processor.settings import Settings
 from processor.topics import Topic
+from tests.harness import worker_env
 from tests.stack import ROOT
 
 WORKERS = pytest.StashKey[list["WorkerProcess"]]()
@@ -43,29 +43,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def worker_env(settings: Settings, web_port: int) -> dict[str, str]:
-    """The environment that makes ``python -m processor run`` use `settings`."""
-    # Unknown CG_ variables are an error in the worker: inherit none of the caller's.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
-    env.update({
-        "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "REDIS_URL": settings.redis_url,
-        "CG_TOPIC_PREFIX": settings.topic_prefix,
-        "CG_GROUP_ID": settings.group_id,
-        "CG_REDIS_PREFIX": settings.redis_prefix,
-        "CG_PARTITIONS": str(settings.partitions),
-        "CG_SESSION_TIMEOUT_MS": str(settings.session_timeout_ms),
-        "CG_BATCH_TIMEOUT_MS": str(settings.batch_timeout_ms),
-        "CG_TIMER_INTERVAL_S": str(settings.timer_interval_s),
-        "CG_WEB_PORT": str(web_port),
-        "CG_LOG_FORMAT": "json",
-        "PYTHONUNBUFFERED": "1",
-    })
-    if settings.gateways_file is not None:
-        env["CG_GATEWAYS_FILE"] = str(settings.gateways_file)
-    return env
 
 
 @dataclass(frozen=True)
@@ -100,6 +77,13 @@ class WorkerProcess:
                 return response.status, await response.json()
         except (aiohttp.ClientError, TimeoutError):
             return None
+
+    async def metrics(self) -> str:
+        """The worker's /metrics exposition (Prometheus text)."""
+        url = f"http://127.0.0.1:{self.web_port}/metrics"
+        async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+                    http.get(url) as response):
+            return await response.text()
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
