@@ -47,6 +47,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from redis.exceptions import RedisClusterException, RedisError
 
 from processor import codec
+from processor.adapters import kafka_records
 from processor.adapters.kafka_batches import send_as_batches
 from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
 from processor.metrics import Metrics
@@ -169,6 +170,7 @@ class Worker:
     # Lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        kafka_records.install()  # a header key that is not UTF-8 must not stop a partition
         s = self.settings
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap, group_id=s.group_id,

@@ -40,10 +40,22 @@ def dead_letter(exc: BaseException, *, topic: str, partition: int, offset: int,
         return DeadLetter(
             reason=shorten(reason, MAX_REASON), error_type=error_type, topic=str(topic),
             partition=int(partition), offset=int(offset), key=_bytes(key), value=kept,
-            headers=tuple((str(name), _bytes(data) or b"") for name, data in headers or ()),
+            headers=tuple((_header_key(name), _bytes(data) or b"")
+                          for name, data in headers or ()),
             failed_at=int(failed_at))
     except Exception as problem:  # the promise: a worker must never stop on a dead letter
         return _last_resort(problem, topic, partition, offset, failed_at)
+
+
+def _header_key(name: object) -> str:
+    """A header key as JSON can carry it: one that was not UTF-8 on the wire (read with
+    surrogateescape) keeps its bytes as backslash escapes, e.g. ``\\xff``."""
+    key = str(name)
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return key
 
 
 def _bytes(data: bytes | None) -> bytes | None:

@@ -174,3 +174,12 @@ def test_a_huge_invalid_value_is_cut_and_fingerprinted() -> None:
     assert f"of {len(value)} bytes" in letter.reason
     assert hashlib.sha256(value).hexdigest() in letter.reason
     assert len(encode_dead_letter(letter)) < 100_000
+
+
+def test_a_header_key_that_was_not_utf8_is_kept_as_escapes_and_encodes() -> None:
+    raw_key = b"\xff\xfetrace".decode("utf-8", "surrogateescape")  # as the reader gives it
+    letter = dead_letter(ValueError("x"), topic="sms.inbound", partition=0, offset=1,
+                         key=None, value=b"{}", headers=[(raw_key, b"1"), ("ok", None)],
+                         failed_at=0)
+    assert letter.headers == (("\\xff\\xfetrace", b"1"), ("ok", b""))
+    assert decode_dead_letter(encode_dead_letter(letter)) == letter
