@@ -27,6 +27,11 @@ GLOBAL_GATEWAY = "*"
 
 
 class ConsentStatus(enum.StrEnum):
+    """Consent of a phone for a subscription. 'No Opt-In': never opted in; 'Opt-In Pending': asked
+    to confirm (double opt-in / consent request); 'Opt-In': may be texted; 'Opt-Out': must not
+    be texted.
+    """
+
     NO_OPT_IN = "No Opt-In"
     OPT_IN_PENDING = "Opt-In Pending"
     OPT_IN = "Opt-In"
@@ -34,6 +39,13 @@ class ConsentStatus(enum.StrEnum):
 
 
 class ConsentSource(enum.StrEnum):
+    """What caused the consent: 'none' (untouched), 'keyword' (STOP/START... texted by the phone),
+    'confirmation' (a double opt-in confirmed), 'incoming_sms' (the phone texted first),
+    'consent_request' (the phone answered a consent request), 'manual' (a user in the UI),
+    'import' (an import row), 'api' (an upstream system), 'expiry' (a pending window closed),
+    'number_change' (the number changed hands), 'global' (the phone's global opt-out).
+    """
+
     NONE = "none"  # a subscription nobody has touched yet
     KEYWORD = "keyword"
     CONFIRMATION = "confirmation"
@@ -74,6 +86,12 @@ class SendDebug(enum.StrEnum):
 
 
 class CommandType(enum.StrEnum):
+    """What a command asks for: manual or API opt-in/out of one subscription, an import row,
+    setting or clearing the phone's global opt-out, a number that changed hands, or
+    (expire_window, internal: written only by consent-gate's own timer) closing a subscription's
+    confirmation window.
+    """
+
     MANUAL_OPT_IN = "manual_opt_in"
     MANUAL_OPT_OUT = "manual_opt_out"
     API_OPT_IN = "api_opt_in"
@@ -190,11 +208,18 @@ if TYPE_CHECKING:
 else:
 
     class InputTime(int):
-        """An input time: RFC 3339 with any offset on the wire (the codec reads it)."""
+        """An RFC 3339 time with an offset ('Z' or +hh:mm / -hh:mm; 'T' and 'Z' may be lower case)
+        and 0 to 9 fraction digits, e.g. 2026-11-24T17:48:01.403-05:00. Times without an offset
+        are rejected: their instant is unknown. Digits past the millisecond are cut (rounded
+        toward the past). No leap seconds (:60). The first and last calendar days (0001-01-01,
+        9999-12-31) and year 0000 are excluded so that every accepted instant can be written
+        back in UTC.
+        """
 
     class Time(int):
-        """A time consent-gate writes: RFC 3339 in UTC, milliseconds, ``Z`` on the wire."""
-
+        """A time written by consent-gate: RFC 3339 in UTC with exactly three fraction digits and
+        'Z', e.g. 2026-11-24T22:48:01.403Z. One instant has exactly one spelling.
+        """
 
 Id = Annotated[str, Meta(
     min_length=1, max_length=128, extra={"def": "id"},
@@ -258,7 +283,7 @@ Version = Annotated[int, Meta(
 # An event is a change; the first change of an untouched subscription (version 0) is 1.
 EventVersion = Annotated[int, Meta(ge=1, le=MAX_SAFE_INTEGER)]
 Base64 = Annotated[bytes, Meta(
-    extra={"def": "base64"},
+    extra={"def": "base64"}, extra_json_schema={"pattern": BASE64_PATTERN},
     description="Bytes in standard base64 (RFC 4648 section 4, with padding). No length limit: "
                 "a Kafka record may be up to the broker's message size.")]
 InboundBody = Annotated[str, Meta(max_length=MAX_INBOUND_BODY)]
@@ -276,8 +301,19 @@ Offset = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 NOTICE_KINDS = tuple(kind for kind in ReplyKind if kind.startswith("notice_"))
 REPLY_KINDS = tuple(kind for kind in ReplyKind if kind not in NOTICE_KINDS)
 # Replies and notices share ReplyKind (their templates); each record allows its own part.
-AutoReplyKind = Annotated[ReplyKind, Meta(extra={"def": "reply_kind", "members": REPLY_KINDS})]
-NoticeKind = Annotated[ReplyKind, Meta(extra={"def": "notice_kind", "members": NOTICE_KINDS})]
+AutoReplyKind = Annotated[ReplyKind, Meta(
+    extra={"def": "reply_kind", "members": REPLY_KINDS},
+    description=(
+        'Template of an automatic reply to the phone: opt_out_confirmation, '
+        'opt_in_confirmation, help, double_opt_in_request, late_confirmation (a confirmation '
+        'after the window closed), consent_request_mo (our user texted first), '
+        'consent_request_mt (the customer texted first), consent_confirmed, consent_declined,'
+        ' disclaimer.'))]
+NoticeKind = Annotated[ReplyKind, Meta(
+    extra={"def": "notice_kind", "members": NOTICE_KINDS},
+    description=(
+        'Template of a notice to the sending user: consent requested (our user texted first: '
+        '_mo; the customer did: _mt), the phone opted in, opted out, or the request expired.'))]
 
 
 class Header(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
