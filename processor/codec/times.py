@@ -66,7 +66,9 @@ def _second_text(seconds: int) -> str:
             f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
 
 
+@lru_cache(maxsize=1024)
 def format_time(ms: int) -> str:
-    """The wire spelling of an instant: UTC, millisecond precision, ``Z``."""
+    """The wire spelling of an instant: UTC, millisecond precision, ``Z``. Cached: every output
+    of a batch carries the batch's decision time."""
     seconds, millis = divmod(ms, 1000)
     return f"{_second_text(seconds)}.{millis:03d}Z"
