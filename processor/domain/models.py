@@ -316,7 +316,7 @@ NoticeKind = Annotated[ReplyKind, Meta(
         '_mo; the customer did: _mt), the phone opted in, opted out, or the request expired.'))]
 
 
-class Header(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Header(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
     """A Kafka header on the wire (a dead letter keeps the failed record's headers)."""
 
     key: Annotated[str, Meta(description="Header name.")]
@@ -327,7 +327,7 @@ class Header(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 Headers = Annotated[tuple[tuple[str, bytes], ...], Meta(extra={"wire": Header})]
 
 
-class ConsentSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class ConsentSnapshot(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
     """The consent a decision was made under."""
 
     status: Annotated[ConsentStatus, Meta(description="Consent status at the decision.")]
@@ -343,8 +343,13 @@ class ConsentSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 
-class Record(msgspec.Struct, frozen=True, tag_field="schema_version", tag=SCHEMA_VERSION):
-    """A topic record (or a send request held in consent state): versioned on the wire."""
+class Record(msgspec.Struct, frozen=True, gc=False, tag_field="schema_version",
+             tag=SCHEMA_VERSION):
+    """A topic record (or a send request held in consent state): versioned on the wire.
+
+    ``gc=False``: records hold only strings, numbers, enums and tuples of records, so they can
+    never be part of a reference cycle, and the collector need not track them.
+    """
 
 
 class InboundMessage(Record, kw_only=True, frozen=True):
