@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--config", type=Path,
                           help="gateways.yaml whose regions read national phone spellings")
     validate.set_defaults(run=_lazy("processor.cli.validate"))
+
+    schemas = commands.add_parser(
+        "schemas", help="write schemas/*.schema.json from the record Structs (or --check them)")
+    schemas.add_argument("--check", action="store_true",
+                         help="exit 1 if a committed schema differs from the generated one")
+    schemas.set_defaults(run=_lazy("processor.codec.schema_gen"))
     return parser
 
 

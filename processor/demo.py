@@ -12,12 +12,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from msgspec.structs import replace
 
 from processor import codec
 from processor.adapters.redis_keys import delete_keys
@@ -54,16 +55,18 @@ Step = tuple[str, InboundMessage | SendRequest | Command | Wait]
 def script(now: Callable[[], int]) -> list[Step]:
     """The conversation; ``now`` stamps each input when it is played."""
     def text(phone: str, gateway: str, body: str) -> InboundMessage:
-        return InboundMessage(f"mo-{uuid.uuid4().hex[:8]}", phone, "+12025550100", gateway,
-                              body, now())
+        return InboundMessage(message_id=f"mo-{uuid.uuid4().hex[:8]}", phone=phone,
+                              to="+12025550100", gateway=gateway, body=body, received_at=now())
 
     def send(phone: str, gateway: str, body: str, by: str = "marketing-app") -> SendRequest:
-        return SendRequest(f"req-{uuid.uuid4().hex[:8]}", phone, gateway, body,
-                           SendKind.ONE_TO_ONE, by, now())
+        return SendRequest(request_id=f"req-{uuid.uuid4().hex[:8]}", phone=phone,
+                           gateway=gateway, body=body, kind=SendKind.ONE_TO_ONE,
+                           requested_by=by, created_at=now())
 
     def manual_opt_in(phone: str, gateway: str) -> Command:
-        return Command(f"cmd-{uuid.uuid4().hex[:8]}", CommandType.MANUAL_OPT_IN, phone,
-                       "jo@acme.example", now(), gateway, permissions=(MANUAL_PERMISSION,))
+        return Command(command_id=f"cmd-{uuid.uuid4().hex[:8]}", type=CommandType.MANUAL_OPT_IN,
+                       phone=phone, actor="jo@acme.example", created_at=now(), gateway=gateway,
+                       permissions=(MANUAL_PERMISSION,))
 
     return [
         ("Default mode: the app texts Ana", send(ANA, "acme-main", "Your order has shipped")),

@@ -17,13 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import orjson
+import msgspec
 
 from processor import codec
 from processor.domain.consent import Decision, PhoneState, SubKey, has_open_window
 from processor.domain.engine import Input, cause_id, decide
 from processor.domain.gateways import Gateways
-from processor.domain.ids import derived_id
+from processor.domain.ids import joined_id
 from processor.domain.models import (
     Command,
     InboundMessage,
@@ -215,16 +215,16 @@ def outcome_id(item: Input) -> str:
 
 
 def content_digest(item: Input) -> str:
-    """What an input asks for, without its times (a carrier's retry may restamp them)."""
+    """What an input asks for, without its times (a carrier's retry may restamp them): the
+    fields' str() joined by U+001F, hashed like an id (the digests of stored outcomes)."""
+    if isinstance(item, SendRequest):
+        return joined_id(f"{item.gateway}\x1f{item.body}\x1f{item.kind}\x1f{item.requested_by}"
+                         f"\x1f{item.campaign}\x1f{item.keyword}")
     if isinstance(item, InboundMessage):
-        content: tuple[object, ...] = (item.to, item.gateway, item.body)
-    elif isinstance(item, SendRequest):
-        content = (item.gateway, item.body, item.kind, item.requested_by, item.campaign,
-                   item.keyword)
-    else:
-        content = (item.type, item.gateway, item.keyword, item.actor, item.permissions,
-                   item.import_status, item.new_phone, item.reason, item.until)
-    return derived_id(*map(str, content))
+        return joined_id(f"{item.to}\x1f{item.gateway}\x1f{item.body}")
+    return joined_id(f"{item.type}\x1f{item.gateway}\x1f{item.keyword}\x1f{item.actor}"
+                     f"\x1f{item.permissions}\x1f{item.import_status}\x1f{item.new_phone}"
+                     f"\x1f{item.reason}\x1f{item.until}")
 
 
 def pack_outcome(encoded: Encoded, digest: str) -> bytes:
@@ -232,7 +232,10 @@ def pack_outcome(encoded: Encoded, digest: str) -> bytes:
         FORWARDED_SELF if own else [o.topic.value, _text(o.key), _text(o.value)]
         for o, own in encoded
     ]
-    return orjson.dumps({"d": digest, "o": entries})
+    return _ENCODER.encode({"d": digest, "o": entries})
+
+
+_ENCODER = msgspec.json.Encoder()
 
 
 class ReusedIdError(codec.DecodeError):
@@ -243,7 +246,7 @@ def rehydrate(stored: bytes, item: Input) -> list[OutputRecord]:
     """The outputs of a stored outcome, exactly as they were first produced. Only the same
     input gets them: a reused id with other content (another body, another gateway) is
     refused, never answered with another input's decision."""
-    outcome = orjson.loads(stored)
+    outcome = msgspec.json.decode(stored)
     if outcome["d"] != content_digest(item):
         raise ReusedIdError(
             codec.ErrorType.REUSED_ID, _ID_FIELDS[type(item)],

@@ -395,10 +395,11 @@ class RedisConsentStore:
         fields: dict[str, list[tuple[str, int, bytes]]] = defaultdict(list)
         windows: dict[str, int] = {}
         for sub in subscriptions:
-            fields[sub.phone].append((subscription_field(sub.gateway, sub.keyword), sub.version,
-                                      pack_subscription(sub)))
+            # int(): decoded numbers may be int subclasses, which hiredis does not pack.
+            fields[sub.phone].append((subscription_field(sub.gateway, sub.keyword),
+                                      int(sub.version), pack_subscription(sub)))
             if has_open_window(sub) and sub.pending_until is not None:
-                windows[window_member(sub)] = sub.pending_until
+                windows[window_member(sub)] = int(sub.pending_until)
         for phone, gateway, keyword in removed:
             fields[phone].append((subscription_field(gateway, keyword), 0, b""))
         if windows:  # before the states, as in commit

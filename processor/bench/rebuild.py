@@ -48,8 +48,9 @@ def subscription(n: int) -> Subscription:
         return Subscription(phone, gateway, None, status=ConsentStatus.OPT_OUT,
                             source=ConsentSource.KEYWORD, detail="Opt-out keyword: STOP",
                             version=2 + n % 5, updated_at=NOW)
-    held = (SendRequest(f"r{n}", phone, gateway, "Hello from Acme", SendKind.ONE_TO_ONE,
-                        "alice@acme.example", NOW),) if n % 20 == 9 else ()
+    held = (SendRequest(request_id=f"r{n}", phone=phone, gateway=gateway,
+                        body="Hello from Acme", kind=SendKind.ONE_TO_ONE,
+                        requested_by="alice@acme.example", created_at=NOW),) if n % 20 == 9 else ()
     return Subscription(phone, gateway, None, status=ConsentStatus.OPT_IN_PENDING,
                         source=ConsentSource.CONSENT_REQUEST, detail="Consent requested",
                         version=1, updated_at=NOW, pending_until=NOW + DAY_MS, held=held,

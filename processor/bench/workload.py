@@ -190,17 +190,20 @@ def _command(rng: random.Random, index: int, phone: str, gateway: str, at: int) 
     command_id = f"cmd-{index:08d}"
     draw = rng.random()
     if draw < 0.40:
-        return Command(command_id, CommandType.API_OPT_IN, phone, "crm-sync", at,
-                       gateway=gateway, permissions=(API_PERMISSION,))
+        return Command(command_id=command_id, type=CommandType.API_OPT_IN, phone=phone,
+                       actor="crm-sync", created_at=at, gateway=gateway,
+                       permissions=(API_PERMISSION,))
     if draw < 0.70:
-        return Command(command_id, CommandType.IMPORT, phone, "import-2026-11.csv", at,
-                       gateway=gateway, import_status=ImportStatus.ACTIVE)
+        return Command(command_id=command_id, type=CommandType.IMPORT, phone=phone,
+                       actor="import-2026-11.csv", created_at=at, gateway=gateway,
+                       import_status=ImportStatus.ACTIVE)
     if draw < 0.90:
-        return Command(command_id, CommandType.MANUAL_OPT_OUT, phone, "bob@acme.example", at,
-                       gateway=gateway, permissions=(MANUAL_PERMISSION,),
-                       reason="asked on the phone")
+        return Command(command_id=command_id, type=CommandType.MANUAL_OPT_OUT, phone=phone,
+                       actor="bob@acme.example", created_at=at, gateway=gateway,
+                       permissions=(MANUAL_PERMISSION,), reason="asked on the phone")
     if draw < 0.95:
-        return Command(command_id, CommandType.API_OPT_OUT, phone, "crm-sync", at,
-                       gateway=gateway, permissions=(API_PERMISSION,))
-    return Command(command_id, CommandType.GLOBAL_OPT_OUT_SET, phone, "compliance@acme.example",
-                   at, reason="litigator list")
+        return Command(command_id=command_id, type=CommandType.API_OPT_OUT, phone=phone,
+                       actor="crm-sync", created_at=at, gateway=gateway,
+                       permissions=(API_PERMISSION,))
+    return Command(command_id=command_id, type=CommandType.GLOBAL_OPT_OUT_SET, phone=phone,
+                   actor="compliance@acme.example", created_at=at, reason="litigator list")

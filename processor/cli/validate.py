@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import orjson
 from jsonschema.exceptions import best_match
@@ -60,7 +60,7 @@ def validate_lines(record: str, lines: BinaryIO, out: TextIO, err: TextIO,
     return 1 if invalid else 0
 
 
-def line_verdict(codec: RecordCodec[object], line: bytes,
+def line_verdict(codec: RecordCodec[Any], line: bytes,
                  regions: Mapping[str, str] = NO_REGIONS) -> str | None:
     """None when schema and codec both accept ``line``; otherwise what to print for it."""
     codec_error = _codec_error(codec, line, regions)
@@ -77,7 +77,7 @@ def line_verdict(codec: RecordCodec[object], line: bytes,
 _BEYOND_THE_SCHEMA = frozenset({ErrorType.INVALID_PHONE, ErrorType.INVALID_KEYWORD})
 
 
-def _codec_error(codec: RecordCodec[object], line: bytes,
+def _codec_error(codec: RecordCodec[Any], line: bytes,
                  regions: Mapping[str, str]) -> DecodeError | None:
     try:
         codec.decode(line, regions)

@@ -3,8 +3,8 @@
 ``decode_<record>(value)`` and ``encode_<record>(record)`` exist for all ten records (record
 names as in ``schemas/``, with ``_`` for ``-``). Decoding raises :class:`DecodeError` and nothing
 else; :func:`dead_letter` turns that (or any exception) into the dead-letter record. No JSON
-Schema validator runs here: the tables in :mod:`processor.codec.records` check the same rules
-directly, and the contract tests prove the two agree.
+Schema validator runs here: msgspec checks the limits declared on the records' Structs
+(:mod:`processor.domain.models`), and the contract tests prove the codec and the schemas agree.
 """
 
 from __future__ import annotations

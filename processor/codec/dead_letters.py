@@ -6,8 +6,7 @@ import hashlib
 from collections.abc import Iterable
 
 from processor.codec.errors import DecodeError, ErrorType, shorten
-from processor.codec.records import MAX_REASON
-from processor.domain.models import DeadLetter
+from processor.domain.models import MAX_REASON, DeadLetter
 
 # The most of a failed record's value a dead letter keeps (64 KiB; 87 KiB as base64).
 MAX_KEPT_VALUE = 65536
@@ -28,9 +27,9 @@ def dead_letter(exc: BaseException, *, topic: str, partition: int, offset: int,
     """
     try:
         if isinstance(exc, DecodeError):
-            error_type, reason = str(exc.error_type), str(exc)
+            error_type, reason = ErrorType(exc.error_type), str(exc)
         else:
-            error_type, reason = ErrorType.INTERNAL.value, f"internal error: {exc!r}"
+            error_type, reason = ErrorType.INTERNAL, f"internal error: {exc!r}"
         kept = _bytes(value)
         if kept is not None and len(kept) > MAX_KEPT_VALUE:
             reason = (f"{shorten(reason, MAX_REASON - 140)} [value cut to its first "
@@ -74,7 +73,7 @@ def _last_resort(problem: Exception, topic: object, partition: object, offset: o
     except Exception:
         reason = "internal error: the failure could not be recorded"
     return DeadLetter(
-        reason=reason, error_type=ErrorType.INTERNAL.value,
+        reason=reason, error_type=ErrorType.INTERNAL,
         topic=topic if isinstance(topic, str) and topic else "unknown",
         partition=partition if type(partition) is int else 0,
         offset=offset if type(offset) is int else 0,

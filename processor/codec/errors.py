@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import enum
-
 import orjson
+
+from processor.domain.models import ErrorType
+
+__all__ = ["DecodeError", "ErrorType", "json_type", "shorten", "show", "wrong_type"]
 
 # Offending values are quoted in reasons, cut to this many characters (a body can be 4 KiB).
 _SHOWN_CHARS = 60
-
-
-class ErrorType(enum.StrEnum):
-    """The ``error_type`` of a dead letter: what kind of problem the record has."""
-
-    NOT_UTF8 = "not_utf8"
-    NOT_JSON = "not_json"
-    NOT_OBJECT = "not_object"
-    NO_VALUE = "no_value"
-    MISSING_FIELD = "missing_field"
-    WRONG_TYPE = "wrong_type"
-    INVALID_VALUE = "invalid_value"
-    INVALID_PHONE = "invalid_phone"
-    INVALID_KEYWORD = "invalid_keyword"
-    INVALID_TIME = "invalid_time"
-    UNKNOWN_FIELD = "unknown_field"
-    UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
-    UNKNOWN_TOPIC = "unknown_topic"
-    REUSED_ID = "reused_id"
-    INTERNAL = "internal"
 
 
 class DecodeError(ValueError):

@@ -21,10 +21,11 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers.phonemetadata import PhoneMetadata
 
-# What an input phone may look like: digits with the usual punctuation, at most one leading +.
-DIALABLE_PATTERN = r"^\+?[0-9 ().-]{2,31}$"
-# The one spelling of a phone on output records (ITU-T E.164: at most 15 digits).
-E164_PATTERN = r"^\+[1-9][0-9]{5,14}$"
+from processor.domain.models import DIALABLE_PATTERN, E164_PATTERN
+
+__all__ = ["DIALABLE", "DIALABLE_PATTERN", "E164", "E164_PATTERN", "generic_normalised",
+           "normalise_phone"]
+
 DIALABLE = re.compile(DIALABLE_PATTERN)
 E164 = re.compile(E164_PATTERN)
 

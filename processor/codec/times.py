@@ -13,18 +13,11 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from processor.codec.errors import DecodeError, ErrorType, show
+from processor.domain.models import INPUT_TIME_PATTERN, OUTPUT_TIME_PATTERN
 
-# The first and last calendar days are excluded so that every accepted local time, whatever its
-# offset, is an instant inside 0001-01-01..9999-12-31 UTC, which outputs can spell again.
-INPUT_TIME_PATTERN = (
-    r"^(?!0000-|0001-01-01|9999-12-31)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-    r"[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
-    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
-)
-OUTPUT_TIME_PATTERN = (
-    r"^(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z$"
-)
+__all__ = ["INPUT_TIME", "INPUT_TIME_PATTERN", "OUTPUT_TIME", "OUTPUT_TIME_PATTERN", "format_time",
+           "parse_time"]
+
 INPUT_TIME = re.compile(INPUT_TIME_PATTERN)
 OUTPUT_TIME = re.compile(OUTPUT_TIME_PATTERN)
 
@@ -73,7 +66,9 @@ def _second_text(seconds: int) -> str:
             f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
 
 
+@lru_cache(maxsize=1024)
 def format_time(ms: int) -> str:
-    """The wire spelling of an instant: UTC, millisecond precision, ``Z``."""
+    """The wire spelling of an instant: UTC, millisecond precision, ``Z``. Cached: every output
+    of a batch carries the batch's decision time."""
     seconds, millis = divmod(ms, 1000)
     return f"{_second_text(seconds)}.{millis:03d}Z"

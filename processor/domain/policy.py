@@ -9,7 +9,9 @@ for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+
+from msgspec.structs import replace
 
 from processor.domain.consent import (
     IN,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import redis.asyncio as aioredis
+from msgspec.structs import replace
 from redis.crc import key_slot
 
 from processor.adapters.redis_store import (
@@ -45,7 +44,8 @@ def opted_in(phone: str, version: int = 1, keyword: str | None = None) -> Subscr
 
 
 def test_packing_round_trips_every_field() -> None:
-    held = SendRequest("r-1", A, "gw1", "hi there", SendKind.CAMPAIGN, "alice", 1_800_000_000_001,
+    held = SendRequest(request_id="r-1", phone=A, gateway="gw1", body="hi there",
+                       kind=SendKind.CAMPAIGN, requested_by="alice", created_at=1_800_000_000_001,
                        campaign="Spring", keyword="VOLUNTEER")
     full = Subscription(A, "gw1", "VOLUNTEER", status=ConsentStatus.OPT_IN_PENDING,
                         source=ConsentSource.CONSENT_REQUEST, detail="Consent requested by alice",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from itertools import count
 from types import MappingProxyType
 from typing import Any
+
+from msgspec.structs import replace
 
 from processor.domain.consent import Decision, PhoneState
 from processor.domain.engine import decide

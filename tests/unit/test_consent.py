@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from processor.domain.consent import IN, NO, OUT, PENDING, Decision, decide_inbound
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION

@@ -4,9 +4,9 @@ against what the rule says it does; a rule that can never fire is a failure."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from processor.domain.consent import (
     COMMAND_PERMISSIONS,
