@@ -16,6 +16,7 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from processor import codec
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_keys import delete_keys
 from processor.adapters.topic_admin import create_topics, delete_topics_with_prefix
 from processor.app import Running, start_worker
@@ -34,6 +35,8 @@ def settings_for(prefix: str, tmp: Path, gateways: dict[str, Any] | None = None,
         config.write_text(yaml.safe_dump(gateways))
     values: dict[str, Any] = {
         "kafka_bootstrap": KAFKA_BOOTSTRAP, "redis_url": REDIS_URL, "redis_prefix": prefix,
+        # The local stack is one broker (the defaults are 3 and 2).
+        "replication_factor": 1, "min_insync_replicas": 1,
         "topic_prefix": prefix, "group_id": f"{prefix}group", "partitions": 3,
         "gateways_file": config, "timer_interval_s": 0.2, "batch_timeout_ms": 20,
     }
@@ -70,7 +73,7 @@ class Stack:
     async def reader(self, topic: Topic) -> AIOKafkaConsumer:
         if topic not in self.readers:
             consumer = AIOKafkaConsumer(
-                self.settings.topics(topic), bootstrap_servers=KAFKA_BOOTSTRAP,
+                self.settings.topics(topic), **kafka_client_options(self.settings),
                 auto_offset_reset="earliest", enable_auto_commit=False,
                 isolation_level="read_committed")
             await consumer.start()
@@ -119,7 +122,7 @@ async def private_stack(tmp: Path, gateways: dict[str, Any] | None = None,
     prefix = unique("t").replace("-", "") + "."
     settings = settings_for(prefix, tmp, gateways, **overrides)
     await create_topics(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all",
+    producer = AIOKafkaProducer(**kafka_client_options(settings), acks="all",
                                 enable_idempotence=True)
     await producer.start()
     stack = Stack(settings, producer)
@@ -127,9 +130,9 @@ async def private_stack(tmp: Path, gateways: dict[str, Any] | None = None,
         yield stack
     finally:
         await stack.close()
-        await delete_topics_with_prefix(KAFKA_BOOTSTRAP, prefix)
+        await delete_topics_with_prefix(settings, prefix)
         if settings.redis_prefix == prefix:  # a prefix passed in is its owner's to delete
-            client = aioredis.Redis.from_url(REDIS_URL)
+            client = aioredis.Redis.from_url(settings.redis_url)
             try:
                 await delete_keys(client, f"{prefix}*")
             finally:

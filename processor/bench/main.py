@@ -96,23 +96,22 @@ async def bench(sizes: Sizes, settings: Settings) -> dict[str, Any]:
             workdir = Path(tmp)
             sweep = []
             for partitions in (sizes.partitions, *sizes.sweep_partitions):
-                arena = await prepare_arena(settings.kafka_bootstrap, settings.redis_url,
-                                            f"{prefix}p{partitions}.", partitions, workload,
-                                            workdir)
+                arena = await prepare_arena(settings, f"{prefix}p{partitions}.", partitions,
+                                            workload, workdir)
                 trials = sizes.trials if partitions == sizes.partitions else 1
                 sweep.append(await measure_throughput(arena, workload, trials, workdir))
             results["worker_vs_relay"] = sweep[0]
             results["partition_sweep"] = sweep[1:]
     finally:
-        await _clean_up(settings.kafka_bootstrap, client, prefix)
+        await _clean_up(settings, client, prefix)
         await client.aclose()
     return results
 
 
-async def _clean_up(bootstrap: str, client: aioredis.Redis, prefix: str) -> None:
+async def _clean_up(settings: Settings, client: aioredis.Redis, prefix: str) -> None:
     """Deletes the run's topics and Redis keys; reports (never raises) what it could not."""
     try:
-        await delete_topics_with_prefix(bootstrap, prefix)
+        await delete_topics_with_prefix(settings, prefix)
     except Exception as exc:
         print(f"could not delete the topics {prefix}*: {exc!r}", file=sys.stderr)
     try:

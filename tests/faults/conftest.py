@@ -28,9 +28,10 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.settings import Settings
 from processor.topics import Topic
-from tests.stack import ROOT
+from tests.stack import ROOT, wait_for_port
 
 WORKERS = pytest.StashKey[list["WorkerProcess"]]()
 LOG_TAIL_LINES = 40
@@ -49,22 +50,8 @@ def worker_env(settings: Settings, web_port: int) -> dict[str, str]:
     """The environment that makes ``python -m processor run`` use `settings`."""
     # Unknown CG_ variables are an error in the worker: inherit none of the caller's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
-    env.update({
-        "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "REDIS_URL": settings.redis_url,
-        "CG_TOPIC_PREFIX": settings.topic_prefix,
-        "CG_GROUP_ID": settings.group_id,
-        "CG_REDIS_PREFIX": settings.redis_prefix,
-        "CG_PARTITIONS": str(settings.partitions),
-        "CG_SESSION_TIMEOUT_MS": str(settings.session_timeout_ms),
-        "CG_BATCH_TIMEOUT_MS": str(settings.batch_timeout_ms),
-        "CG_TIMER_INTERVAL_S": str(settings.timer_interval_s),
-        "CG_WEB_PORT": str(web_port),
-        "CG_LOG_FORMAT": "json",
-        "PYTHONUNBUFFERED": "1",
-    })
-    if settings.gateways_file is not None:
-        env["CG_GATEWAYS_FILE"] = str(settings.gateways_file)
+    env.update(settings.to_env())
+    env.update({"CG_WEB_PORT": str(web_port), "CG_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
     return env
 
 
@@ -181,9 +168,9 @@ class TransactionProbe:
         self._partitions = [TopicPartition(settings.topics(t), n) for n in numbers
                             for t in (Topic.SEND_RESULTS, Topic.OUTBOUND,
                                       Topic.CONSENT_EVENTS, Topic.COMMAND_RESULTS)]
-        self._committed = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+        self._committed = AIOKafkaConsumer(**kafka_client_options(settings),
                                            isolation_level="read_committed")
-        self._written = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+        self._written = AIOKafkaConsumer(**kafka_client_options(settings))
 
     async def __aenter__(self) -> TransactionProbe:
         await self._committed.start()
@@ -310,22 +297,6 @@ async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
         yield server
     finally:
         await server.stop()
-
-
-async def wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout}s") \
-                    from exc
-            await asyncio.sleep(0.05)
-        else:
-            writer.close()
-            await writer.wait_closed()
-            return
 
 
 async def wait_for(condition: Callable[[], Any], timeout: float, what: str,
