@@ -154,7 +154,7 @@ async def play(settings: Settings) -> int:
     await producer.start()
     await outputs.consumer.start()
     try:
-        await asyncio.wait_for(running.worker.serving.wait(), 60)
+        await running.wait_serving(60)
         print(f"\nconsent-gate demo (topics {settings.topic_prefix}*)\n")
 
         def now() -> int:
