@@ -176,26 +176,31 @@ def prepare_private_kafka(directory: Path, *, listeners: tuple[str, ...],
 
 async def start_private_kafka(directory: Path, *, listeners: tuple[str, ...],
                               timeout: float = 90.0, **options: Any) -> PrivateKafka:
-    """Prepares (see prepare_private_kafka) and starts a broker; returns once a client gets
-    metadata through every listener."""
+    """Prepares (see prepare_private_kafka) and launches a broker."""
     kafka = prepare_private_kafka(directory, listeners=listeners, **options)
-    with kafka.log_files[0].open("ab") as out:
-        kafka.process = await asyncio.create_subprocess_exec(
-            "bash", str(KAFKA_SH), "exec", str(directory / "server.properties"),
-            str(directory / "logs"), env={**os.environ, "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m"},
-            stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL)
-    try:
-        await _wait_until_answering(kafka, listeners, timeout)
-    except BaseException:
-        await kafka.stop()
-        raise
+    await launch_private_kafka(kafka, timeout)
     return kafka
 
 
-async def _wait_until_answering(kafka: PrivateKafka, listeners: tuple[str, ...],
-                                timeout: float) -> None:
+async def launch_private_kafka(kafka: PrivateKafka, timeout: float = 90.0) -> None:
+    """Starts a prepared broker; returns once a client gets metadata through every
+    listener."""
+    with kafka.log_files[0].open("ab") as out:
+        kafka.process = await asyncio.create_subprocess_exec(
+            "bash", str(KAFKA_SH), "exec", str(kafka.directory / "server.properties"),
+            str(kafka.directory / "logs"),
+            env={**os.environ, "KAFKA_HEAP_OPTS": "-Xms256m -Xmx512m"},
+            stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL)
+    try:
+        await _wait_until_answering(kafka, timeout)
+    except BaseException:
+        await kafka.stop()
+        raise
+
+
+async def _wait_until_answering(kafka: PrivateKafka, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    for listener in ("PLAINTEXT", *listeners):
+    for listener in (name for name in kafka.ports if name != "CONTROLLER"):
         settings = kafka.settings(listener)
         while True:
             assert kafka.process is not None

@@ -165,8 +165,8 @@ async def get(worker: WorkerProcess, path: str) -> tuple[int, str] | None:
         return None
 
 
-# Long enough for several attempts at the start-up backoff (0.5, 1, 2, 4 s).
-RETRYING_SECONDS = 8.0
+# Long enough for several attempts at the start-up backoff (after 0.5, 1.5, 3.5 s).
+RETRYING_SECONDS = 5.0
 
 
 async def test_refused_credentials_give_one_error_and_a_not_ready_worker_until_they_work(
