@@ -78,15 +78,20 @@ class WorkerProcess:
             raise AssertionError(f"worker {self.name} exited with {self.process.returncode}:\n"
                                  f"{self.log_tail()}")
 
-    async def readyz(self) -> tuple[int, dict[str, Any]] | None:
-        """(HTTP status, body) of /readyz; None while the web port does not answer."""
-        url = f"http://127.0.0.1:{self.web_port}/readyz"
+    async def get(self, path: str) -> tuple[int, str] | None:
+        """(HTTP status, body) of a web view; None while the web port does not answer."""
+        url = f"http://127.0.0.1:{self.web_port}{path}"
         try:
             async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http,
                         http.get(url) as response):
-                return response.status, await response.json()
+                return response.status, await response.text()
         except (aiohttp.ClientError, TimeoutError):
             return None
+
+    async def readyz(self) -> tuple[int, dict[str, Any]] | None:
+        """(HTTP status, body) of /readyz; None while the web port does not answer."""
+        answer = await self.get("/readyz")
+        return None if answer is None else (answer[0], json.loads(answer[1]))
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
@@ -30,7 +29,7 @@ from processor.adapters.kafka_clients import (
 )
 from processor.domain.models import SendDebug, SendStatus
 from processor.topics import Topic
-from tests.faults.conftest import WorkerLauncher, WorkerProcess, wait_for
+from tests.faults.conftest import WorkerLauncher, wait_for
 from tests.harness import Stack, private_stack, running_worker, settings_for
 from tests.private_kafka import PrivateKafka, start_private_kafka
 from tests.private_redis import SecuredRedis, start_secured_redis
@@ -155,16 +154,6 @@ async def acl_redis(tmp_path: Path) -> AsyncIterator[SecuredRedis]:
         await server.stop()
 
 
-async def get(worker: WorkerProcess, path: str) -> tuple[int, str] | None:
-    url = f"http://127.0.0.1:{worker.web_port}{path}"
-    try:
-        async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http,
-                    http.get(url) as response):
-            return response.status, await response.text()
-    except (aiohttp.ClientError, TimeoutError):
-        return None
-
-
 # Long enough for several attempts at the start-up backoff (after 0.5, 1.5, 3.5 s).
 RETRYING_SECONDS = 5.0
 
@@ -181,11 +170,11 @@ async def test_refused_credentials_give_one_error_and_a_not_ready_worker_until_t
     worker = await workers.start(settings)
 
     async def refusal() -> tuple[int, str] | None:
-        answer = await get(worker, "/readyz")
+        answer = await worker.get("/readyz")
         return answer if answer and "connecting to kafka" not in answer[1] else None
 
     status, body = await wait_for(refusal, 30, "/readyz to say why")
-    assert await get(worker, "/healthz") == (200, '{"alive":true}')
+    assert await worker.get("/healthz") == (200, '{"alive":true}')
     assert status == 503
     (problem,) = json.loads(body)["problems"]
     assert problem.startswith(
@@ -194,7 +183,7 @@ async def test_refused_credentials_give_one_error_and_a_not_ready_worker_until_t
 
     await asyncio.sleep(RETRYING_SECONDS)
     worker.check_alive()  # no crash, no restart loop
-    assert (await get(worker, "/readyz") or (0, ""))[0] == 503
+    assert (await worker.get("/readyz") or (0, ""))[0] == 503
     complaints = [line for line in worker.log_lines() if line.get("level") in {"error", "warning"}]
     assert [(c["level"], c["event"], c["reason"]) for c in complaints] == [
         ("error", "kafka not available; retrying", problem)], complaints
@@ -210,7 +199,7 @@ async def test_refused_credentials_give_one_error_and_a_not_ready_worker_until_t
     stack = Stack(settings, producer)
     try:
         await decide_a_conversation(stack)
-        readyz_body = (await get(worker, "/readyz") or (0, ""))[1]
+        readyz_body = (await worker.get("/readyz") or (0, ""))[1]
     finally:
         await stack.close()
     await worker.terminate()
