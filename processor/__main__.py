@@ -18,7 +18,7 @@ def _topics(args: argparse.Namespace) -> int:
 
     async def create(settings: Settings) -> dict[str, str]:
         await probe_kafka(settings)  # one line saying why, rather than aiokafka's traceback
-        return await create_topics(settings)
+        return await create_topics(settings, fix_timestamps=True)
 
     try:
         settings = Settings.from_env()
@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--config", type=Path, help="gateways.yaml with keyword sets")
     classify.add_argument("--gateway", help="gateway id whose keyword set to use")
     classify.set_defaults(run=_lazy("processor.cli.classify"))
+
+    rebuild = commands.add_parser(
+        "rebuild-state", help="rebuild the consent store (Redis) from the consent-state topic")
+    rebuild.add_argument("--partition", type=int, help="only this partition number")
+    rebuild.add_argument("--force", action="store_true",
+                         help="run although workers of the group are running")
+    rebuild.set_defaults(run=_lazy("processor.cli.rebuild_state"))
 
     validate = commands.add_parser(
         "validate", help="validate JSON Lines of one record type from stdin; print invalid lines")

@@ -21,6 +21,9 @@ import redis.asyncio as aioredis
 import structlog
 from faust.web import Request, Response, View
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_connection import connection_options
@@ -75,8 +78,17 @@ def connect_redis(settings: Settings) -> RedisClient:
     if settings.redis_cluster:
         return RedisCluster.from_url(settings.redis_url, socket_timeout=timeout,
                                      socket_connect_timeout=timeout)
+    # After a Redis restart every pooled connection is dead, and redis-py answers the first
+    # command on each with "Connection closed by server" unless ConnectionError is listed to
+    # be retried. One immediate retry on a new connection covers that; a Redis that is really
+    # down still fails the batch at once, and one that hangs after its socket timeout (not
+    # retried): the worker backs off and says so. Retrying a script is safe: a commit that
+    # did run is refused by its version fence the second time.
     return aioredis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
                                    socket_connect_timeout=timeout,
+                                   retry=Retry(NoBackoff(), retries=1,
+                                               supported_errors=(RedisConnectionError,)),
+                                   retry_on_error=[RedisConnectionError],
                                    **connection_options(settings.redis_url))
 
 
@@ -119,9 +131,10 @@ class Running:
 
 async def start_worker(settings: Settings, clock: Clock | None = None,
                        *, with_web: bool = True) -> Running:
-    """Starts the web views at once and the worker as soon as Kafka answers (retrying with
-    backoff meanwhile, see processor.startup); returns a handle to stop both. Errors retrying
-    cannot fix end the worker's task: gateway and TLS files fail here, at once."""
+    """Starts the web views, then the worker as soon as Kafka answers; returns a handle to
+    stop both. When Kafka is unreachable or refuses us it returns all the same, and the
+    worker's task keeps trying with backoff (processor.startup). Errors that retrying cannot
+    fix (gateway or TLS files, a topic layout that differs) are raised here."""
     gateways = load_gateways(settings.gateways_file)
     kafka_client_options(settings)  # TLS files that cannot be loaded fail now, not per retry
     redis = connect_redis(settings)
@@ -134,6 +147,13 @@ async def start_worker(settings: Settings, clock: Clock | None = None,
     web = build_web(worker, settings, startup)
     if with_web:
         await web.web.start()
+    try:
+        # The first try here: what retrying cannot fix is raised by start_worker itself.
+        await startup.attempt(worker)
+    except BaseException:
+        await web.web.stop()
+        await redis.aclose()
+        raise
     task = asyncio.create_task(_connect_and_run(worker, startup, with_web),
                                name="consent-gate-worker")
     return Running(worker, web, redis, task, startup)

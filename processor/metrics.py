@@ -33,6 +33,21 @@ class Metrics:
                               registry=r)
         self.kafka_up = Gauge("consent_gate_kafka_up", "Last Kafka call succeeded", [],
                               registry=r)
+        self.order_checks = Counter(
+            "consent_gate_order_checks", "End-offset checks that an idle input partition has "
+            "nothing older than a record waiting to be decided", [], registry=r)
+        self.order_wait_seconds = Histogram(
+            "consent_gate_order_wait_seconds",
+            "How long a partition number's next record waited for another input topic "
+            "partition (decisions follow broker time across the input topics)",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120), registry=r)
+        self.recoveries = Counter(
+            "consent_gate_store_recoveries", "Partitions found with a consent store behind "
+            "Kafka's committed offsets (lost writes) and rebuilt from the consent-state topic",
+            [], registry=r)
+        self.recovering = Gauge("consent_gate_recovering_partitions",
+                                "Partitions being rebuilt from the consent-state topic "
+                                "(deciding nothing meanwhile)", [], registry=r)
         self.ticks = Counter("consent_gate_window_ticks", "Expiry ticks sent by the timer", [],
                              registry=r)
 

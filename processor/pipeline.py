@@ -32,7 +32,7 @@ from processor.domain.models import (
     SendStatus,
     Subscription,
 )
-from processor.ports import Clock, ConsentStore, PhoneWrite
+from processor.ports import NO_PROGRESS, Clock, ConsentStore, PhoneWrite, Progress
 from processor.topics import Topic
 
 
@@ -90,8 +90,11 @@ class BatchProcessor:
         self._clock = clock
         self._regions = gateways.regions
 
-    async def process(self, records: Sequence[InputRecord], partition: int) -> BatchOutcome:
-        """Decides every record; returns exactly one decided output set per record."""
+    async def process(self, records: Sequence[InputRecord], partition: int,
+                      progress: Progress = NO_PROGRESS) -> BatchOutcome:
+        """Decides every record; returns exactly one decided output set per record. The
+        store records `progress` with the batch's writes (and refuses them, raising
+        StoreBehindError, when it is behind `progress.committed`)."""
         now = self._clock.now_ms()
         out = BatchOutcome()
         decoded: list[tuple[InputRecord, Input | Exception]] = []
@@ -144,8 +147,8 @@ class BatchProcessor:
             _write(loaded[phone].state, changed[phone].values(), new_outcomes[phone])
             for phone in wanted if changed[phone] or new_outcomes[phone]
         ]
-        if writes:
-            await self._store.commit(writes, partition)
+        if writes or progress.covered:
+            await self._store.commit(writes, partition, progress)
         return out
 
 

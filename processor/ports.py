@@ -74,6 +74,33 @@ class WindowSettlement:
     drop: Sequence[DueWindow] = ()  # no open window behind it any more
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far one partition number's inputs are decided, per input topic (the topic's
+    logical name, e.g. ``sms.inbound``): ``committed`` is the offset Kafka has committed (the
+    store must hold every decision before it, or it lost writes), ``covered`` the offset after
+    the batch's last record (recorded atomically with the batch's states and outcomes)."""
+
+    committed: Mapping[str, int] = field(default_factory=dict)
+    covered: Mapping[str, int] = field(default_factory=dict)
+
+
+NO_PROGRESS = Progress()
+
+
+class StoreBehindError(RuntimeError):
+    """The store holds fewer decisions than Kafka has committed for a partition: it lost
+    writes (flushed, restarted without its data, rolled back, a replica that was behind).
+    Nothing of the batch was written; the partition must be recovered before it decides
+    again."""
+
+    def __init__(self, partition: int, topic: str, held: int | None, committed: int) -> None:
+        self.partition = partition
+        where = "nothing" if held is None else f"offset {held}"
+        super().__init__(f"the consent store holds {topic}[{partition}] up to {where}, "
+                         f"Kafka committed up to offset {committed}: it lost writes")
+
+
 class VersionConflictError(RuntimeError):
     """A subscription changed since it was read: another worker wrote it (this one may have
     lost its partition). Nothing of the batch was written for the phones in that group."""
@@ -85,8 +112,27 @@ class ConsentStore(Protocol):
         trip per Redis slot group."""
         ...
 
-    async def commit(self, writes: Sequence[PhoneWrite], partition: int) -> None:
-        """Writes states and outcomes atomically per phone group; raises VersionConflictError."""
+    async def commit(self, writes: Sequence[PhoneWrite], partition: int,
+                     progress: Progress = NO_PROGRESS) -> None:
+        """Writes states and outcomes atomically per phone group, and records the progress;
+        raises VersionConflictError, or StoreBehindError when the store is behind
+        `progress.committed` (then nothing is written)."""
+        ...
+
+    async def progress(self, partition: int) -> dict[str, int]:
+        """Per input topic, the offset after the last input of the partition whose decision
+        the store holds (empty: none, e.g. a new or wiped store)."""
+        ...
+
+    async def restore(self, partition: int, subscriptions: Iterable[Subscription],
+                      removed: Iterable[tuple[str, str, str | None]] = ()) -> int:
+        """Writes subscriptions read from the consent-state topic (a newer version in the
+        store wins) and their open windows; deletes the removed (phone, gateway, keyword)
+        ones (tombstones). Returns how many subscriptions were written."""
+        ...
+
+    async def set_progress(self, partition: int, progress: Mapping[str, int]) -> None:
+        """Replaces the partition's progress (after a restore: Kafka's committed offsets)."""
         ...
 
     async def due_windows(self, partition: int, now: int, limit: int) -> list[DueWindow]: ...

@@ -52,9 +52,18 @@ class Settings:
     min_insync_replicas: int = 2
     group_id: str = "consent-gate"
     gateways_file: Path | None = None
-    # Worker batching: records per getmany() call and the wait for a batch to fill.
+    # Worker batching: records decided per partition batch, and the wait for records to come.
     batch_max_records: int = 1000
     batch_timeout_ms: int = 50
+    # Records taken from the consumer per poll (all partitions), and the most fetched but
+    # undecided records one input topic partition may buffer before it is paused (it waits
+    # there while another input topic of its partition number catches up: decisions follow
+    # broker time across the three input topics).
+    fetch_max_records: int = 10_000
+    buffer_max_records: int = 10_000
+    # A partition number that has waited this long for another input topic partition to catch
+    # up is reported on /readyz (it keeps waiting: deciding out of order is never the answer).
+    order_wait_alert_s: float = 30.0
     transaction_timeout_ms: int = 60_000
     # How long the group waits for a silent (crashed) member before moving its partitions.
     session_timeout_ms: int = 10_000
@@ -101,6 +110,9 @@ class Settings:
             raise SettingsError("CG_PARTITIONS must be at least 1")
         if not 0 < self.dlq_max_invalid_ratio <= 1:
             raise SettingsError("CG_DLQ_MAX_INVALID_RATIO must be in (0, 1]")
+        if min(self.batch_max_records, self.fetch_max_records, self.buffer_max_records) < 1:
+            raise SettingsError("CG_BATCH_MAX_RECORDS, CG_FETCH_MAX_RECORDS and "
+                                "CG_BUFFER_MAX_RECORDS must be at least 1")
         if self.log_format not in {"auto", "json", "console"}:
             raise SettingsError("CG_LOG_FORMAT must be auto, json or console")
         if self.topics.prefix != self.topic_prefix:

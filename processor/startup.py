@@ -34,6 +34,7 @@ class KafkaStartup:
         self.problem: str | None = "connecting to kafka"
         self.connected = asyncio.Event()
         self.attempts = 0
+        self._logged: str | None = None  # the last reason logged
 
     def readiness(self, worker: Worker) -> tuple[bool, list[str]]:
         """What ``/readyz`` says: the start-up problem until connected, then the worker's."""
@@ -42,32 +43,39 @@ class KafkaStartup:
         return worker.ready
 
     async def connect(self, worker: Worker) -> None:
-        """Returns once the topics exist and the worker started. Errors that retrying cannot
-        fix (settings, a topic layout that differs) are raised."""
+        """Returns once the topics exist and the worker started, trying again with backoff.
+        Errors that retrying cannot fix (settings, a topic layout that differs) are raised."""
         backoff = BACKOFF_FIRST_S
-        logged: str | None = None
-        while True:
-            self.attempts += 1
-            try:
-                await probe_kafka(self.settings)
-                await create_topics(self.settings)
-                await worker.start()
-            except KafkaUnreachableError as exc:
-                problem, refused = exc.reason, exc.refused
-            except (KafkaError, OSError) as exc:
-                # Kafka answered the probe and failed a moment later: it is (re)starting.
-                problem = self.settings.redact(f"kafka unreachable: {exc!r}")
-                refused = False
-            else:
-                break
-            self.problem = problem
-            if problem != logged:
-                report = log.error if refused else log.warning
-                report("kafka not available; retrying", reason=problem, retry_in_s=backoff)
-                logged = problem
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX_S)
-        self.problem = None
-        self.connected.set()
-        if logged is not None:
-            log.info("kafka available", attempts=self.attempts)
+        while not self.connected.is_set():
+            if self.attempts:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+            await self.attempt(worker)
+
+    async def attempt(self, worker: Worker) -> bool:
+        """One try: probe, create the topics, start the worker. True once connected; False
+        (the reason in ``problem``, logged when it is new) when Kafka is not there or
+        refused us."""
+        self.attempts += 1
+        try:
+            await probe_kafka(self.settings)
+            await create_topics(self.settings)
+            await worker.start()
+        except KafkaUnreachableError as exc:
+            problem, refused = exc.reason, exc.refused
+        except (KafkaError, OSError) as exc:
+            # Kafka answered the probe and failed a moment later: it is (re)starting.
+            problem = self.settings.redact(f"kafka unreachable: {exc!r}")
+            refused = False
+        else:
+            if self._logged is not None:
+                log.info("kafka available", attempts=self.attempts)
+            self.problem = None
+            self.connected.set()
+            return True
+        self.problem = problem
+        if problem != self._logged:
+            report = log.error if refused else log.warning
+            report("kafka not available; retrying", reason=problem)
+            self._logged = problem
+        return False

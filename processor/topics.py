@@ -23,6 +23,8 @@ class Topic(enum.StrEnum):
 
 # The worker consumes these; they are co-partitioned by subscriber phone number.
 INPUT_TOPICS: tuple[Topic, ...] = (Topic.INBOUND, Topic.SEND_REQUESTS, Topic.COMMANDS)
+# At equal broker times, inputs are decided in this order: consent changes before sends.
+INPUT_ORDER: tuple[Topic, ...] = (Topic.INBOUND, Topic.COMMANDS, Topic.SEND_REQUESTS)
 # Compacted: the latest value per key is what matters.
 COMPACTED_TOPICS: frozenset[Topic] = frozenset({Topic.CONSENT_STATE})
 

@@ -8,11 +8,18 @@ owner of the number (zombie) and settles that owner's open transaction; only the
 committed offsets read and the consumer positioned, so a zombie's late commit is never
 processed twice.
 
-A batch: the records of one partition number go through ``BatchProcessor`` (Redis written
-atomically, outcomes stored), then every output plus the consumed offsets are sent in one
-transaction. If anything fails before the commit, the transaction is aborted, the consumer is
-moved back to the first record of the batch, and the batch is decided again later: its stored
-outcomes make the second decision identical to the first.
+Order: what is fetched is buffered per topic partition in a ``PartitionGroup`` per partition
+number, and released in broker-time order across the three input topics: a record is decided
+only when no earlier record can still arrive on the other two (see processor.partition_group).
+So a send produced after the broker acknowledged a STOP is decided after the STOP, however far
+behind the worker is. A topic partition whose buffer is full is paused until it drains.
+
+A batch: the released records of one partition number go through ``BatchProcessor`` (Redis
+written atomically, outcomes stored), then every output plus the consumed offsets are sent in
+one transaction. If anything fails before the commit, the transaction is aborted, the number's
+buffers are dropped and its consumer positions put back on the committed offsets, and the
+batch is decided again later: its stored outcomes make the second decision identical to the
+first.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -44,10 +51,12 @@ from processor.adapters.kafka_batches import send_as_batches
 from processor.adapters.kafka_clients import kafka_client_options
 from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
 from processor.metrics import Metrics
-from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
-from processor.ports import Clock, ConsentStore, VersionConflictError
+from processor.partition_group import PartitionGroup
+from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
+from processor.ports import Clock, ConsentStore, Progress, StoreBehindError, VersionConflictError
+from processor.recovery import rebuild_partition
 from processor.settings import Settings
-from processor.topics import INPUT_TOPICS, Topic
+from processor.topics import INPUT_ORDER, INPUT_TOPICS, Topic
 from processor.window_timer import WindowTimer
 
 log = structlog.get_logger("consent_gate.worker")
@@ -64,6 +73,21 @@ class PartitionSlot:
     paused_reason: str | None = None
     # The producer failed mid-transaction: it is replaced before the next batch.
     broken: bool = False
+    # Kafka's committed offset per input topic partition, as the owner knows it (it is the
+    # only committer): the consent store must hold every decision before it.
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+    # The store was compared with the committed offsets since the slot opened.
+    store_checked: bool = False
+    # Why the partition is being recovered from sms.consent-state (nothing is decided
+    # meanwhile), and the task doing it.
+    recovering: str | None = None
+    recovery: asyncio.Task[None] | None = None
+
+    @property
+    def deciding(self) -> bool:
+        """The partition may decide records now."""
+        return (self.store_checked and not self.recovering and not self.paused_reason
+                and not self.broken)
 
 
 @dataclass
@@ -72,7 +96,8 @@ class Health:
     redis_ok: bool = False
     joined: bool = False
 
-    def reasons(self, slots: Mapping[int, PartitionSlot]) -> list[str]:
+    def reasons(self, slots: Mapping[int, PartitionSlot],
+                waits: Mapping[int, str] | None = None) -> list[str]:
         problems = []
         if not self.joined:
             problems.append("no partitions assigned yet")
@@ -82,6 +107,10 @@ class Health:
             problems.append("redis unreachable")
         problems += [f"partition {n} stopped: {s.paused_reason}"
                      for n, s in sorted(slots.items()) if s.paused_reason]
+        problems += [f"partition {n} recovering its consent store from the consent-state "
+                     f"topic, nothing is decided meanwhile: {s.recovering}"
+                     for n, s in sorted(slots.items()) if s.recovering]
+        problems += [f"partition {n} {why}" for n, why in sorted((waits or {}).items())]
         return problems
 
 
@@ -125,6 +154,18 @@ class Worker:
                                           settings.dlq_min_invalid)
         self._last_timer = 0.0
         self._timer = WindowTimer(store)
+        # Fetched, not yet decided input records per owned partition number (see module doc).
+        self._groups: dict[int, PartitionGroup[TopicPartition, Any]] = {}
+        self._fetch_round = 0
+        # Topic partitions paused because their buffer is full (resumed once it drains).
+        self._held_back: set[TopicPartition] = set()
+        # Partition numbers whose next record waits for another topic partition: since when,
+        # and on which.
+        self._waiting: dict[int, tuple[float, list[TopicPartition]]] = {}
+        # More records were releasable than one batch takes: fetch without waiting.
+        self._more_ready = False
+        self._rank = {name: INPUT_ORDER.index(topic) for name, topic in self._names.items()}
+        self._last_store_check = 0.0
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -159,6 +200,8 @@ class Worker:
 
     async def stop(self) -> None:
         self._stopping.set()
+        for slot in self.slots.values():
+            self._cancel_recovery(slot)
         # Outside the lock: leaving the group can wait for an assignment callback that waits
         # for the lock. (aiokafka does not call the revoke callback on close.)
         if self._consumer is not None:
@@ -180,8 +223,18 @@ class Worker:
 
     @property
     def ready(self) -> tuple[bool, list[str]]:
-        problems = self.health.reasons(self.slots)
+        problems = self.health.reasons(self.slots, self._long_waits())
         return not problems, problems
+
+    def _long_waits(self) -> dict[int, str]:
+        """Partition numbers that have waited long for another input partition to catch up."""
+        now = time.monotonic()
+        alert = self.settings.order_wait_alert_s
+        return {
+            n: f"waiting {now - since:.0f}s for "
+               f"{', '.join(f'{tp.topic}[{tp.partition}]' for tp in tps)} to catch up "
+               "(decisions follow broker time across the input topics)"
+            for n, (since, tps) in self._waiting.items() if now - since >= alert}
 
     # Rebalance -------------------------------------------------------------------------------
 
@@ -190,8 +243,10 @@ class Worker:
             self._epoch += 1
             numbers = {tp.partition for tp in revoked}
             for number in sorted(numbers):
+                self._forget(number)
                 slot = self.slots.pop(number, None)
                 if slot is not None:
+                    self._cancel_recovery(slot)
                     await slot.producer.stop()
             self.metrics.assigned.set(len(self.slots))
             log.info("partitions revoked", partitions=sorted(numbers))
@@ -206,7 +261,7 @@ class Worker:
                 await self._ensure_slots()
             except (KafkaError, OSError) as exc:
                 # aiokafka would swallow this; the main loop retries the missing slots.
-                log.warning("could not open partition producers yet", error=repr(exc))
+                log.warning("could not open partition producers yet", error=describe(exc))
 
     async def _ensure_slots(self) -> None:
         """Opens a producer for every owned partition number that lacks one (or whose producer
@@ -229,6 +284,11 @@ class Worker:
         for tp in sorted(owned):
             if tp.partition in opened:
                 await self._seek_committed(tp)
+        for number in opened:
+            self._forget(number)
+            self._groups[number] = PartitionGroup(sorted(
+                (tp for tp in owned if tp.partition == number),
+                key=lambda tp: self._rank[tp.topic]))
         if opened:
             self._epoch += 1  # records fetched before the seek are from stale positions
         self.metrics.assigned.set(len(self.slots))
@@ -276,15 +336,28 @@ class Worker:
             await self._seek_committed(tp)
             self._misplaced.discard(tp)
             moved.add(tp)
+            group = self._groups.get(tp.partition)
+            if group is not None:
+                group.clear(tp)
         return moved
 
     async def _seek_committed(self, tp: TopicPartition) -> None:
+        """Positions the consumer on the committed offset. The slot's own record of it is
+        used when it has one: the group coordinator may still answer with the offset before
+        the slot's last commit (its transaction markers are written after the commit returns),
+        and seeking there would decide a committed batch twice. A new slot asks the
+        coordinator: its producer's start settled every earlier transaction of the number."""
         assert self._consumer is not None
-        committed = await self._consumer.committed(tp)
+        slot = self.slots.get(tp.partition)
+        committed = slot.committed.get(tp) if slot is not None else None
+        if committed is None:
+            committed = await self._consumer.committed(tp)
         if committed is None:
             await self._consumer.seek_to_beginning(tp)
-        else:
-            self._consumer.seek(tp, committed)
+            return
+        self._consumer.seek(tp, committed)
+        if slot is not None:
+            slot.committed[tp] = committed
 
     async def _open_slot(self, number: int, previous: PartitionSlot | None) -> PartitionSlot:
         s = self.settings
@@ -301,6 +374,8 @@ class Worker:
             await producer.stop()
             raise
         recent = previous.recent_invalid if previous else self._dlq_limit.empty()
+        if previous is not None:
+            self._cancel_recovery(previous)  # the new slot checks the store again
         return PartitionSlot(number, producer, recent,
                              paused_reason=previous.paused_reason if previous else None)
 
@@ -314,23 +389,27 @@ class Worker:
             epoch = self._epoch
             try:
                 batch = await self._consumer.getmany(
-                    timeout_ms=self.settings.batch_timeout_ms,
-                    max_records=self.settings.batch_max_records)
+                    timeout_ms=0 if self._more_ready else self.settings.batch_timeout_ms,
+                    max_records=self.settings.fetch_max_records)
                 self.health.kafka_ok = True
                 async with self._lock:
-                    decidable = await self._settle_positions(batch, fetched_in=epoch)
-                    if decidable:
-                        await self._process(decidable)
-                    if decidable or not batch:
+                    fetched = await self._settle_positions(batch, fetched_in=epoch)
+                    self._buffer(fetched)
+                    await self._check_stores()
+                    ready = await self._release()
+                    if ready:
+                        await self._process(ready)
+                    self._flow_control()
+                    if ready or not batch:
                         backoff = 0.1  # progress (or nothing to do), not just a repositioning
                     await self._maybe_tick()
             except (KafkaError, OSError) as exc:
                 self.health.kafka_ok = False
-                log.warning("kafka unavailable; nothing committed", error=repr(exc),
+                log.warning("kafka unavailable; nothing committed", error=describe(exc),
                             backoff=backoff)
             except REDIS_ERRORS as exc:
                 self.health.redis_ok = False
-                log.warning("redis unavailable; nothing committed", error=repr(exc),
+                log.warning("redis unavailable; nothing committed", error=describe(exc),
                             backoff=backoff)
             except VersionConflictError as exc:
                 log.warning("state written by another worker; batch will be decided again",
@@ -340,41 +419,150 @@ class Worker:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
 
-    async def _process(self, batch: Mapping[TopicPartition, list[Any]]) -> None:
-        by_number: dict[int, dict[TopicPartition, list[Any]]] = collections.defaultdict(dict)
-        for tp, records in batch.items():
-            if records:
-                by_number[tp.partition][tp] = records
+    # Order ---------------------------------------------------------------------------------
+
+    def _buffer(self, fetched: Mapping[TopicPartition, list[Any]]) -> None:
+        """Adds what was fetched to the partition numbers' buffers, as one fetch round."""
+        self._fetch_round += 1
+        for tp, records in fetched.items():
+            group = self._groups.get(tp.partition)
+            if group is None:  # no producer yet: it positions the consumer when it opens
+                self._misplaced.add(tp)
+                continue
+            group.add(tp, records, self._fetch_round)
+
+    async def _release(self) -> dict[int, list[tuple[TopicPartition, Any]]]:
+        """Per partition number that may decide now, the records it may decide, in order."""
+        limit = self.settings.batch_max_records
+        ready: dict[int, list[tuple[TopicPartition, Any]]] = {}
+        waiting: dict[int, list[TopicPartition]] = {}
+        for number, group in self._groups.items():
+            slot = self.slots.get(number)
+            if slot is None or not slot.deciding:
+                continue
+            ready[number], waiting[number] = group.release(limit)
+        blocked = {tp for tps in waiting.values() for tp in tps}
+        if blocked:
+            drained = await self._drained(blocked)
+            for number, tps in waiting.items():
+                if drained.isdisjoint(tps):
+                    continue
+                group = self._groups[number]
+                for tp in drained.intersection(tps):
+                    group.drained(tp, self._fetch_round)
+                more, waiting[number] = group.release(limit - len(ready[number]))
+                ready[number] += more
+        self._more_ready = any(len(records) >= limit for records in ready.values())
+        self._note_waits(waiting, ready)
+        return {number: records for number, records in ready.items() if records}
+
+    async def _drained(self, partitions: set[TopicPartition]) -> set[TopicPartition]:
+        """The partitions whose consumer position is at their end right now. Asked after every
+        buffered record was received, so the answer holds for all of them (module doc)."""
+        assert self._consumer is not None
+        consumer = self._consumer
+        unknown = {}
+        for tp in partitions:
+            position = await consumer.position(tp)
+            stable = consumer.last_stable_offset(tp)
+            if stable is not None and stable > position:
+                continue  # the last fetch already saw more: it is on its way
+            unknown[tp] = position
+        if not unknown:
+            return set()
+        self.metrics.order_checks.inc()
+        ends = await consumer.end_offsets(list(unknown))
+        return {tp for tp, position in unknown.items() if position >= ends[tp]}
+
+    def _note_waits(self, waiting: Mapping[int, list[TopicPartition]],
+                    ready: Mapping[int, list[Any]]) -> None:
+        """Measures how long partition numbers wait for order (and remembers on what)."""
+        now = time.monotonic()
+        for number in list(self._waiting):
+            if ready.get(number) or not waiting.get(number):
+                since, _ = self._waiting.pop(number)
+                self.metrics.order_wait_seconds.observe(now - since)
+        for number, tps in waiting.items():
+            if tps:
+                since, _ = self._waiting.get(number, (now, tps))
+                self._waiting[number] = (since, tps)
+
+    def _flow_control(self) -> None:
+        """Pauses topic partitions whose buffer is full (their fetches would only pile up
+        while another partition of the number catches up); resumes them once half drained."""
+        assert self._consumer is not None
+        cap = self.settings.buffer_max_records
+        for number, group in self._groups.items():
+            slot = self.slots.get(number)
+            for tp in group.partitions:
+                count = group.buffered(tp)
+                if count >= cap and tp not in self._held_back:
+                    self._held_back.add(tp)
+                    self._consumer.pause(tp)
+                elif count <= cap // 2 and tp in self._held_back:
+                    self._held_back.discard(tp)
+                    if slot is None or not (slot.paused_reason or slot.recovering):
+                        self._consumer.resume(tp)
+
+    def _forget(self, number: int) -> None:
+        """Drops a partition number's buffers and order bookkeeping (revoked or repositioned)."""
+        group = self._groups.pop(number, None)
+        self._waiting.pop(number, None)
+        if group is None:
+            return
+        held = {tp for tp in self._held_back if tp.partition == number}
+        self._held_back -= held
+        if self._consumer is not None:
+            owned = self._consumer.assignment()
+            slot = self.slots.get(number)
+            if slot is None or not (slot.paused_reason or slot.recovering):
+                self._consumer.resume(*(tp for tp in held if tp in owned))
+
+    def _drop_batch(self, number: int) -> None:
+        """A batch of `number` was not committed: forget its buffers and put its consumer
+        positions back on the committed offsets before anything of it is decided again."""
+        group = self._groups.get(number)
+        if group is None:
+            return
+        group.clear()
+        self._waiting.pop(number, None)
+        assert self._consumer is not None
+        owned = self._consumer.assignment()
+        self._misplaced |= {tp for tp in group.partitions if tp in owned}
+
+    # Batches -------------------------------------------------------------------------------
+
+    async def _process(self, ready: Mapping[int, list[tuple[TopicPartition, Any]]]) -> None:
         results = await asyncio.gather(
-            *(self._process_partition(n, recs) for n, recs in sorted(by_number.items())),
+            *(self._process_partition(n, records) for n, records in sorted(ready.items())),
             return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         for error in errors[1:]:
-            log.warning("another partition failed in the same batch", error=repr(error))
+            log.warning("another partition failed in the same batch", error=describe(error))
         if errors:
             raise errors[0]
 
     async def _process_partition(self, number: int,
-                                 records: Mapping[TopicPartition, list[Any]]) -> None:
+                                 records: list[tuple[TopicPartition, Any]]) -> None:
         assert self._consumer is not None
-        slot = self.slots.get(number)
-        first = {tp: recs[0].offset for tp, recs in records.items()}
-        if slot is None or slot.paused_reason or slot.broken:
-            self._rewind(first)  # not ready (or stopped): leave the records for later
-            return
+        slot = self.slots[number]
         started = time.monotonic()
-        inputs = merge_by_time(
-            [[self._input(tp, r) for r in recs] for tp, recs in sorted(records.items())])
+        inputs = [self._input(tp, r) for tp, r in records]
+        offsets = {tp: r.offset + 1 for tp, r in records}  # the last one of each partition
+        progress = Progress(
+            committed={self._names[tp.topic].value: o for tp, o in slot.committed.items()},
+            covered={self._names[tp.topic].value: o for tp, o in offsets.items()})
         try:
-            outcome = await self.processor.process(inputs, number)
+            outcome = await self.processor.process(inputs, number, progress)
             self.health.redis_ok = True
             recent = self._dlq_limit.check(slot.recent_invalid, outcome.invalid_flags)
-            await self._commit(slot, outcome.outputs,
-                               {tp: recs[-1].offset + 1 for tp, recs in records.items()})
+            await self._commit(slot, outcome.outputs, offsets)
             slot.recent_invalid = recent  # counted once, for the batch that was committed
+            slot.committed.update(offsets)
         except ProducerFenced:
             # Another worker owns this number now: drop it and let the rebalance settle.
-            self._rewind(first)
+            self._drop_batch(number)
+            self._forget(number)
             self.slots.pop(number, None)
             self._fenced.add(number)
             self.metrics.aborted.labels("fenced").inc()
@@ -383,12 +571,18 @@ class Worker:
             log.warning("producer fenced; partition given up", partition=number)
             return
         except DeadLetterLimitError as exc:
-            self._rewind(first)
+            self._drop_batch(number)
             self._stop_partition(slot, f"{exc}; see {self.settings.topics(Topic.DEAD_LETTER)}")
+            return
+        except StoreBehindError as exc:
+            self.health.redis_ok = True
+            self.metrics.aborted.labels("store_behind").inc()
+            self._drop_batch(number)
+            self._start_recovery(slot, str(exc))
             return
         except TOO_LARGE as exc:
             # Retrying cannot help: stop the partition and say why, loudly.
-            self._rewind(first)
+            self._drop_batch(number)
             slot.broken = True
             self._stop_partition(slot, f"an output record is larger than the broker accepts "
                                        f"({type(exc).__name__})")
@@ -396,16 +590,16 @@ class Worker:
         except REDIS_ERRORS:
             self.health.redis_ok = False
             self.metrics.aborted.labels("redis").inc()
-            self._rewind(first)
+            self._drop_batch(number)
             raise
         except KafkaError as exc:
             slot.broken = True  # a transactional producer after a failed txn is replaced
             self.metrics.aborted.labels(type(exc).__name__).inc()
-            self._rewind(first)
+            self._drop_batch(number)
             raise
         except BaseException as exc:
             self.metrics.aborted.labels(type(exc).__name__).inc()
-            self._rewind(first)
+            self._drop_batch(number)
             raise
         elapsed = time.monotonic() - started
         self.metrics.batch_seconds.observe(elapsed)
@@ -424,12 +618,6 @@ class Worker:
             topic=self._names[tp.topic], partition=tp.partition, offset=record.offset,
             key=record.key, value=record.value, timestamp=record.timestamp,
             headers=tuple(record.headers or ()), source=tp.topic)
-
-    def _rewind(self, first: Mapping[TopicPartition, int]) -> None:
-        assert self._consumer is not None
-        for tp, offset in first.items():
-            if tp in self._consumer.assignment():
-                self._consumer.seek(tp, offset)
 
     def _stop_partition(self, slot: PartitionSlot, reason: str) -> None:
         """Stops fetching every input topic of the partition number and reports why."""
@@ -481,6 +669,93 @@ class Worker:
             count = self._partition_counts[topic] = len(await producer.partitions_for(topic))
         return count
 
+    # Store recovery ----------------------------------------------------------------------------
+
+    async def _check_stores(self) -> None:
+        """Compares the consent store's progress with Kafka's committed offsets: for every new
+        slot before it decides anything, and for all of them once per timer interval (a store
+        can be wiped while nothing arrives). A store behind the committed offsets lost writes:
+        the partition is recovered before it decides again."""
+        now = time.monotonic()
+        every = now - self._last_store_check >= self.settings.timer_interval_s
+        if every:
+            self._last_store_check = now
+        for number, slot in sorted(self.slots.items()):
+            if slot.recovering or slot.broken or (slot.store_checked and not every):
+                continue
+            held = await self.store.progress(number)
+            self.health.redis_ok = True
+            behind = [(tp, held.get(self._names[tp.topic].value), offset)
+                      for tp, offset in sorted(slot.committed.items())
+                      if held.get(self._names[tp.topic].value, -1) < offset]
+            slot.store_checked = True
+            if behind:
+                tp, have, offset = behind[0]
+                self._start_recovery(slot, str(StoreBehindError(
+                    number, self._names[tp.topic].value, have, offset)))
+
+    def _start_recovery(self, slot: PartitionSlot, reason: str) -> None:
+        """Stops deciding the partition and rebuilds its store in the background."""
+        assert self._consumer is not None
+        if slot.recovering:
+            return
+        slot.recovering = reason
+        self._drop_batch(slot.number)
+        owned = self._consumer.assignment()
+        self._consumer.pause(*(tp for tp in self._input_partitions(slot.number) if tp in owned))
+        self.metrics.recoveries.inc()
+        self.metrics.recovering.set(sum(1 for s in self.slots.values() if s.recovering))
+        log.error("consent store behind Kafka; recovering the partition from the "
+                  "consent-state topic before it decides again",
+                  partition=slot.number, reason=reason)
+        slot.recovery = asyncio.create_task(self._recover(slot),
+                                            name=f"consent-gate-recover-p{slot.number}")
+
+    async def _recover(self, slot: PartitionSlot) -> None:
+        started = time.monotonic()
+        committed = {self._names[tp.topic].value: o for tp, o in slot.committed.items()}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                rebuilt = await rebuild_partition(
+                    self.settings, self.store, slot.number, committed,
+                    on_read=lambda done, total: self._recovery_progress(slot, done, total))
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # retried: the partition stays stopped and says why
+                slot.recovering = f"recovery attempt {attempt} failed ({describe(exc)}); retrying"
+                log.error("recovery failed; retrying", partition=slot.number, error=describe(exc))
+                await asyncio.sleep(min(30.0, 2.0 * attempt))
+        async with self._lock:
+            if self.slots.get(slot.number) is not slot:
+                return  # revoked or reopened meanwhile: the new slot checks the store itself
+            slot.recovering = None
+            slot.recovery = None
+            self.metrics.recovering.set(sum(1 for s in self.slots.values() if s.recovering))
+            assert self._consumer is not None
+            owned = self._consumer.assignment()
+            if not slot.paused_reason:
+                self._consumer.resume(*(tp for tp in self._input_partitions(slot.number)
+                                        if tp in owned and tp not in self._held_back))
+        log.info("partition recovered from the consent-state topic", partition=slot.number,
+                 records=rebuilt.records, subscriptions=rebuilt.subscriptions,
+                 written=rebuilt.written, seconds=round(time.monotonic() - started, 2))
+
+    def _recovery_progress(self, slot: PartitionSlot, done: int, total: int) -> None:
+        if slot.recovering and self.slots.get(slot.number) is slot:
+            reason = slot.recovering.split(" (read ")[0]
+            slot.recovering = f"{reason} (read {done} of {total} state records)"
+
+    def _cancel_recovery(self, slot: PartitionSlot) -> None:
+        if slot.recovery is not None:
+            slot.recovery.cancel()
+            slot.recovery = None
+
+    def _input_partitions(self, number: int) -> list[TopicPartition]:
+        return [TopicPartition(name, number) for name in self._names]
+
     # Timer -----------------------------------------------------------------------------------
 
     async def _maybe_tick(self) -> None:
@@ -492,7 +767,7 @@ class Worker:
         self._last_timer = now_mono
         assert self._tick_producer is not None
         now = self.clock.now_ms()
-        for number in sorted(self.slots):
+        for number in sorted(n for n, slot in self.slots.items() if slot.deciding):
             ticks, settlement = await self._timer.due(number, now)
             deliveries = [await self._tick_producer.send(
                 self.settings.topics(Topic.COMMANDS), codec.encode_command(tick),
@@ -506,12 +781,21 @@ class Worker:
 
 def _partition(topic: Topic, number: int, count: int, co_partitions: int,
                key: bytes | None) -> int:
-    """Phone-keyed outputs stay on the input's partition number, so one phone's records share
-    a partition number on every topic whatever partitioner the inputs' producers used. State
-    records (keyed per subscription) use the Java client's murmur2, as any client would."""
-    if topic is not Topic.CONSENT_STATE and count == co_partitions:
+    """Outputs stay on the input's partition number, so one phone's records share a partition
+    number on every topic whatever partitioner the inputs' producers used. That includes the
+    consent-state records (keyed per subscription): partition N of that topic then rebuilds
+    the store of partition N alone (processor.recovery). A topic with another partition count
+    gets the Java client's murmur2 of the key, as any client would."""
+    if count == co_partitions:
         return number
     return _murmur2_partition(key, count)
+
+
+def describe(error: BaseException) -> str:
+    """An error for logs and /readyz: its type and message (redis-py's repr drops the
+    message: ``network:ConnectionError``)."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 # Errors that retrying cannot cure: a record the broker will never accept.

@@ -4,6 +4,7 @@ test, inputs produced with aiokafka, outputs read back with a read_committed con
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -42,6 +43,15 @@ def settings_for(prefix: str, tmp: Path, gateways: dict[str, Any] | None = None,
     }
     values.update(overrides)
     return Settings.from_env({}, **values)
+
+
+def worker_env(settings: Settings, web_port: int) -> dict[str, str]:
+    """The environment that makes ``python -m processor run`` use `settings`."""
+    # Unknown CG_ variables are an error in the worker: inherit none of the caller's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
+    env.update(settings.to_env())
+    env.update({"CG_WEB_PORT": str(web_port), "CG_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
+    return env
 
 
 @dataclass
@@ -96,6 +106,10 @@ class Stack:
             for records in batch.values():
                 self.seen[topic].extend(records)
         return [codec.RECORD_FOR_TOPIC[topic].decode(r.value) for r in matching()]
+
+    def seen_values(self, topic: Topic) -> list[Any]:
+        """Every record read from `topic` so far, decoded."""
+        return [codec.RECORD_FOR_TOPIC[topic].decode(r.value) for r in self.seen.get(topic, [])]
 
     async def settle(self, topic: Topic, quiet: float = 1.0) -> list[Any]:
         """Everything committed on `topic` once nothing new arrived for `quiet` seconds."""

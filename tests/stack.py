@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from processor.adapters.redis_connection import connection_options
-from processor.adapters.topic_admin import raise_topic_errors
+from processor.adapters.topic_admin import raise_topic_errors, wait_for_leaders
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
@@ -126,11 +126,9 @@ async def create_topic(admin: AIOKafkaAdminClient, name: str, partitions: int,
     response = await admin.create_topics([NewTopic(name, partitions, 1,
                                                    topic_configs=config or {})])
     raise_topic_errors(response)
-    # Wait until the metadata shows every partition with a leader.
-    for _ in range(100):
-        described = await admin.describe_topics([name])
-        parts = described[0].get("partitions", []) if described else []
-        if len(parts) == partitions and all(p.get("leader", -1) >= 0 for p in parts):
-            return
-        await asyncio.sleep(0.05)
-    raise RuntimeError(f"topic {name} has no leaders after creation")
+    await wait_for_leaders_of(admin, [name])
+
+
+async def wait_for_leaders_of(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Waits until the metadata shows every partition of the topics with a leader."""
+    await wait_for_leaders(admin, names, timeout=5.0)

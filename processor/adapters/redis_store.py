@@ -8,6 +8,10 @@ Keys (``P`` is the configured prefix):
   so the same message/request/command decided again yields the same outputs.
 * ``P:pending:{p<partition>}`` — sorted set of open confirmation windows by close time,
   member ``phone|gateway|keyword``; scanned by the partition owner's timer.
+* ``P:progress:{p<partition>}`` — hash; per input topic, the offset after the last input whose
+  decision the store holds. Written in the same script call as the states and outcomes (on a
+  cluster: after every slot group, compare-and-set), so a store that lost writes is found
+  behind Kafka's committed offsets and is recovered before anything is decided on it.
 
 The hash tag on the phone puts a phone's keys in one Redis Cluster slot. Each script touches
 only keys passed in KEYS; a batch runs as one script call per slot group (one call in total on
@@ -38,9 +42,12 @@ from processor.domain.models import (
 )
 from processor.logs import mask_phone
 from processor.ports import (
+    NO_PROGRESS,
     DueWindow,
     Loaded,
     PhoneWrite,
+    Progress,
+    StoreBehindError,
     VersionConflictError,
     WindowSettlement,
 )
@@ -80,15 +87,29 @@ return out
 """
 
 COMMIT_SCRIPT = """
--- KEYS: per phone its state key then its outcome keys.
--- ARGV: retention_ms, then per phone: #subscriptions, #outcomes,
+-- KEYS[1]: the partition's progress hash (any key of the call's slot when ARGV[2] is 0);
+--          then per phone its state key then its outcome keys.
+-- ARGV: retention_ms, #progress entries, (input topic, committed, covered) per entry,
+--       then per phone: #subscriptions, #outcomes,
 --       (field, version read, new value) per subscription, outcome value per outcome.
--- All version checks of the call pass before anything is written: all or nothing.
+-- All checks of the call pass before anything is written: all or nothing. The progress check
+-- comes first: a store behind Kafka's committed offsets lost writes, and what it holds must
+-- not be decided on (nor written over) until it is recovered.
 local function version(value)
   if not value then return 0 end
   return tonumber(string.match(value, '^%[(%d+)'))
 end
-local a, k = 2, 1
+local nprogress = tonumber(ARGV[2])
+local a = 3
+for i = 1, nprogress do
+  local held = tonumber(redis.call('HGET', KEYS[1], ARGV[a]) or '-1')
+  if held < tonumber(ARGV[a + 1]) then
+    return {2, ARGV[a], held, tonumber(ARGV[a + 1])}
+  end
+  a = a + 3
+end
+local first = a
+local k = 2
 while k <= #KEYS do
   local nsubs, nout = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   a = a + 2
@@ -102,7 +123,7 @@ while k <= #KEYS do
   a = a + nout
   k = k + 1 + nout
 end
-a, k = 2, 1
+a, k = first, 2
 while k <= #KEYS do
   local nsubs, nout = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   a = a + 2
@@ -121,7 +142,40 @@ while k <= #KEYS do
   end
   k = k + 1 + nout
 end
+a = 3
+for i = 1, nprogress do
+  local held = tonumber(redis.call('HGET', KEYS[1], ARGV[a]) or '-1')
+  if tonumber(ARGV[a + 2]) > held then
+    redis.call('HSET', KEYS[1], ARGV[a], ARGV[a + 2])
+  end
+  a = a + 3
+end
 return {1}
+"""
+
+RESTORE_SCRIPT = """
+-- KEYS: state keys. ARGV: per key: #subscriptions, then (field, version, packed value) per
+-- subscription; an empty value deletes the field (a tombstone). A subscription already at a
+-- higher version in the store is newer than the topic's copy and stays.
+local function version(value)
+  if not value then return 0 end
+  return tonumber(string.match(value, '^%[(%d+)'))
+end
+local a, written = 1, 0
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  for i = 1, n do
+    if ARGV[a + 2] == '' then
+      redis.call('HDEL', KEYS[k], ARGV[a])
+    elseif version(redis.call('HGET', KEYS[k], ARGV[a])) <= tonumber(ARGV[a + 1]) then
+      redis.call('HSET', KEYS[k], ARGV[a], ARGV[a + 2])
+      written = written + 1
+    end
+    a = a + 3
+  end
+end
+return written
 """
 
 
@@ -183,6 +237,12 @@ def unpack_subscription(phone: str, field: bytes, value: bytes) -> Subscription:
     )
 
 
+def _progress_entries(progress: Progress) -> list[tuple[str, int, int]]:
+    """(input topic, committed or -1, covered or -1) for the commit script."""
+    topics = sorted(progress.committed.keys() | progress.covered.keys())
+    return [(t, progress.committed.get(t, -1), progress.covered.get(t, -1)) for t in topics]
+
+
 def window_member(sub: Subscription) -> str:
     """The member of a window in the partition's sorted set: ``phone|gateway|keyword``."""
     return f"{sub.phone}|{sub.gateway}|{sub.keyword or ''}"
@@ -204,6 +264,7 @@ class RedisConsentStore:
         self._load = client.register_script(LOAD_SCRIPT)
         self._commit = client.register_script(COMMIT_SCRIPT)
         self._settle = client.register_script(SETTLE_SCRIPT)
+        self._restore = client.register_script(RESTORE_SCRIPT)
 
     def state_key(self, phone: str) -> str:
         return f"{self._prefix}:{{{phone}}}"
@@ -213,6 +274,9 @@ class RedisConsentStore:
 
     def pending_key(self, partition: int) -> str:
         return f"{self._prefix}:pending:{{p{partition}}}"
+
+    def progress_key(self, partition: int) -> str:
+        return f"{self._prefix}:progress:{{p{partition}}}"
 
     def _groups(self, phones: Iterable[str]) -> list[list[str]]:
         """One group on a single node; one per hash slot on a cluster."""
@@ -255,7 +319,8 @@ class RedisConsentStore:
             result[phone] = Loaded(PhoneState(phone, MappingProxyType(subs)), outcomes)
         return result
 
-    async def commit(self, writes: Sequence[PhoneWrite], partition: int) -> None:
+    async def commit(self, writes: Sequence[PhoneWrite], partition: int,
+                     progress: Progress = NO_PROGRESS) -> None:
         by_phone = {w.phone: w for w in writes
                     if w.subscriptions or w.outcomes or w.left_windows}
         windows = {
@@ -263,17 +328,28 @@ class RedisConsentStore:
             for w in by_phone.values() for s, _ in w.subscriptions
             if has_open_window(s) and s.pending_until is not None
         }
+        entries = _progress_entries(progress)
         if windows:
             # Before the states: a window entry without its state is harmless (the timer
             # checks the state); a pending state without its entry would never expire.
             await self._client.zadd(self.pending_key(partition), windows)
-        results = await asyncio.gather(
-            *(self._commit_group([by_phone[p] for p in g]) for g in self._groups(by_phone)),
-            return_exceptions=True,
-        )
-        for outcome in results:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        groups = self._groups(by_phone)
+        if not self._cluster:
+            # One call: the progress is checked and recorded with the states it covers.
+            await self._commit_group([by_phone[p] for p in groups[0]] if groups else [],
+                                     partition, entries)
+        else:
+            if entries:  # fail before writing when the store is already known to be behind
+                await self._commit_group([], partition, [(t, c, -1) for t, c, _ in entries])
+            results = await asyncio.gather(
+                *(self._commit_group([by_phone[p] for p in g], partition, []) for g in groups),
+                return_exceptions=True,
+            )
+            for outcome in results:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            if entries:  # compare-and-set: a store wiped meanwhile fails here
+                await self._commit_group([], partition, entries)
         # After the states, for the same reason: an entry that outlives its window only costs
         # a tick that decides nothing.
         left = [window_member(s) for w in by_phone.values() for s in w.left_windows]
@@ -281,9 +357,15 @@ class RedisConsentStore:
         if left:
             await self._client.zrem(self.pending_key(partition), *left)
 
-    async def _commit_group(self, writes: list[PhoneWrite]) -> None:
-        keys: list[str] = []
-        args: list[Any] = [self._retention_ms]
+    async def _commit_group(self, writes: list[PhoneWrite], partition: int,
+                            entries: Sequence[tuple[str, int, int]]) -> None:
+        if not writes and not entries:
+            return
+        keys: list[str] = [self.progress_key(partition) if entries
+                           else self.state_key(writes[0].phone)]
+        args: list[Any] = [self._retention_ms, len(entries)]
+        for entry in entries:
+            args.extend(entry)
         for w in writes:
             keys.append(self.state_key(w.phone))
             keys.extend(self.outcome_key(w.phone, c) for c in w.outcomes)
@@ -293,12 +375,53 @@ class RedisConsentStore:
                          pack_subscription(sub)]
             args.extend(w.outcomes.values())
         reply = await self._commit(keys=keys, args=args)
+        if reply[0] == 2:
+            _, topic, held, committed = reply
+            raise StoreBehindError(partition, topic.decode(), None if held < 0 else held,
+                                   committed)
         if reply[0] != 1:
             _, key, field, current, expected = reply
             phone = key.decode().partition("{")[2].partition("}")[0]
             raise VersionConflictError(   # logged: the phone is masked
                 f"subscription {field.decode()!r} of {mask_phone(phone)} is at version "
                 f"{current}, read at {expected}")
+
+    async def progress(self, partition: int) -> dict[str, int]:
+        raw = await self._client.hgetall(self.progress_key(partition))
+        return {k.decode(): int(v) for k, v in cast(dict[bytes, bytes], raw).items()}
+
+    async def restore(self, partition: int, subscriptions: Iterable[Subscription],
+                      removed: Iterable[tuple[str, str, str | None]] = ()) -> int:
+        fields: dict[str, list[tuple[str, int, bytes]]] = defaultdict(list)
+        windows: dict[str, int] = {}
+        for sub in subscriptions:
+            fields[sub.phone].append((subscription_field(sub.gateway, sub.keyword), sub.version,
+                                      pack_subscription(sub)))
+            if has_open_window(sub) and sub.pending_until is not None:
+                windows[window_member(sub)] = sub.pending_until
+        for phone, gateway, keyword in removed:
+            fields[phone].append((subscription_field(gateway, keyword), 0, b""))
+        if windows:  # before the states, as in commit
+            await self._client.zadd(self.pending_key(partition), cast(Any, windows))
+        written = 0
+        for group in self._groups(fields):
+            keys: list[str] = []
+            args: list[Any] = []
+            for phone in group:
+                keys.append(self.state_key(phone))
+                args.append(len(fields[phone]))
+                for entry in fields[phone]:
+                    args.extend(entry)
+            written += int(await self._restore(keys=keys, args=args))
+        return written
+
+    async def set_progress(self, partition: int, progress: Mapping[str, int]) -> None:
+        key = self.progress_key(partition)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            if progress:
+                pipe.hset(key, mapping=cast(Any, dict(progress)))
+            await pipe.execute()
 
     async def due_windows(self, partition: int, now: int, limit: int) -> list[DueWindow]:
         raw = await self._client.zrangebyscore(

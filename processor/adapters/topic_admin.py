@@ -7,15 +7,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from processor.adapters.kafka_clients import kafka_client_options
 from processor.settings import Settings
-from processor.topics import COMPACTED_TOPICS, Topic
+from processor.topics import COMPACTED_TOPICS, INPUT_TOPICS, Topic
+
+# The worker decides its three input topics in broker-time order (processor.partition_group):
+# the broker, not each producer's clock, must stamp their records.
+TIMESTAMP_TYPE = "message.timestamp.type"
+BROKER_TIME = "LogAppendTime"
+# DescribeConfigs: a value set on the topic itself (not a broker default).
+_TOPIC_CONFIG_SOURCE = 1
 
 
 class TopicSetupError(RuntimeError):
     """The topics cannot be made as the settings ask (retrying will not help)."""
+
+
+class TopicLayoutError(TopicSetupError):
+    """The topics on the broker differ from what the worker needs; the message says how."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +45,17 @@ def plan_topics(settings: Settings) -> list[TopicPlan]:
         config = {"min.insync.replicas": str(settings.min_insync_replicas)}
         if topic in COMPACTED_TOPICS:
             config["cleanup.policy"] = "compact"
+        if topic in INPUT_TOPICS:
+            config[TIMESTAMP_TYPE] = BROKER_TIME
         plans.append(TopicPlan(settings.topics(topic), settings.partitions, config))
     return plans
 
 
-async def create_topics(settings: Settings) -> dict[str, str]:
-    """Creates missing topics; returns {name: "created" | "exists"}. Existing topics with a
-    different partition count are reported as an error, never altered."""
+async def create_topics(settings: Settings, *, fix_timestamps: bool = False) -> dict[str, str]:
+    """Creates missing topics; returns {name: "created" | "exists" | "updated"}. Existing
+    topics with a different partition count are reported as an error, never altered. An
+    existing input topic stamped by producers (CreateTime) is an error too, unless
+    `fix_timestamps` (the ``topics create`` command) switches it to broker time."""
     admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
@@ -62,7 +78,20 @@ async def create_topics(settings: Settings) -> dict[str, str]:
             wrong = [f"{p.name} has {counts.get(p.name)} partitions, settings say {p.partitions}"
                      for p in present if counts.get(p.name) != p.partitions]
             if wrong:
-                raise TopicSetupError("topic layout differs from settings: " + "; ".join(wrong))
+                raise TopicLayoutError("topic layout differs from settings: " + "; ".join(wrong))
+            inputs = [settings.topics(t) for t in INPUT_TOPICS]
+            stamped = await producer_stamped(admin, [p.name for p in present if p.name in inputs])
+            if stamped and not fix_timestamps:
+                raise TopicLayoutError(
+                    f"{', '.join(stamped)}: {TIMESTAMP_TYPE} is not {BROKER_TIME}. The worker "
+                    "decides its input topics in broker-time order, so a send produced after a "
+                    "STOP is decided after it; producer clocks cannot promise that. Run "
+                    "`python -m processor topics create` (it sets the config, keeping the "
+                    "topics' other settings) or kafka-configs.sh --alter --entity-type topics "
+                    f"--entity-name <topic> --add-config {TIMESTAMP_TYPE}={BROKER_TIME}")
+            for name in stamped:
+                await set_broker_time(admin, name)
+                outcome[name] = "updated"
         return outcome
     finally:
         await admin.close()
@@ -91,6 +120,50 @@ async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str],
             return
         if asyncio.get_running_loop().time() > deadline:
             raise RuntimeError(f"topics have no leaders after {timeout}s: {names}")
+        await asyncio.sleep(0.1)
+
+
+async def _topic_configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, Any]:
+    """DescribeConfigs per topic: {name: [(config, value, read only, source, ...)]}."""
+    if not names:
+        return {}
+    responses = await admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name) for name in names])
+    found = {}
+    for response in responses:
+        for error_code, message, _, name, entries in response.resources:
+            if error_code:
+                raise RuntimeError(f"cannot read the config of {name}: "
+                                   f"{for_code(error_code).__name__} {message or ''}".strip())
+            found[name] = entries
+    return found
+
+
+async def producer_stamped(admin: AIOKafkaAdminClient, names: list[str]) -> list[str]:
+    """The topics among `names` whose records carry the producer's time (CreateTime)."""
+    configs = await _topic_configs(admin, names)
+    return sorted(name for name, entries in configs.items()
+                  if {e[0]: e[1] for e in entries}.get(TIMESTAMP_TYPE) != BROKER_TIME)
+
+
+async def set_broker_time(admin: AIOKafkaAdminClient, name: str) -> None:
+    """Switches a topic to broker time. AlterConfigs replaces a topic's whole configuration,
+    so every value set on the topic itself is sent again with it."""
+    (entries,) = (await _topic_configs(admin, [name])).values()
+    kept = {e[0]: e[1] for e in entries if e[3] == _TOPIC_CONFIG_SOURCE}
+    kept[TIMESTAMP_TYPE] = BROKER_TIME
+    responses = await admin.alter_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name, kept)])
+    for response in responses:
+        for error_code, message, *_ in response.resources:
+            if error_code:
+                raise RuntimeError(f"cannot set {TIMESTAMP_TYPE} on {name}: "
+                                   f"{for_code(error_code).__name__} {message or ''}".strip())
+    # The broker applies the change a moment later; the worker checks it at start.
+    deadline = asyncio.get_running_loop().time() + 10.0
+    while await producer_stamped(admin, [name]):
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"{name}: {TIMESTAMP_TYPE} still not {BROKER_TIME} after 10s")
         await asyncio.sleep(0.1)
 
 

@@ -25,6 +25,7 @@ from processor.adapters.redis_keys import delete_keys
 from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.bench.hot_paths import classifier_section, codec_section
 from processor.bench.pipeline import bench_pipeline
+from processor.bench.rebuild import bench_rebuild
 from processor.bench.redis_memory import measure_redis_memory
 from processor.bench.report import Figure, Target, machine_info, render_table, write_results
 from processor.bench.throughput import BenchError, measure_throughput, prepare_arena
@@ -44,12 +45,15 @@ class Sizes:
     codec_n: int
     memory_phones: int
     batch: int  # records per BatchProcessor call in the pipeline figure
+    rebuild_subscriptions: int  # on one consent-state partition, rebuilt into Redis
 
 
 FULL = Sizes(records=100_000, phones=30_000, partitions=4, trials=3, sweep_partitions=(1, 8),
-             cpu_trials=5, classify_n=100_000, codec_n=20_000, memory_phones=10_000, batch=1000)
+             cpu_trials=5, classify_n=100_000, codec_n=20_000, memory_phones=10_000, batch=1000,
+             rebuild_subscriptions=1_000_000)
 QUICK = Sizes(records=400, phones=200, partitions=2, trials=1, sweep_partitions=(),
-              cpu_trials=1, classify_n=2_000, codec_n=500, memory_phones=100, batch=100)
+              cpu_trials=1, classify_n=2_000, codec_n=500, memory_phones=100, batch=100,
+              rebuild_subscriptions=1_000)
 
 RELAY_TARGET = Target("ratio", at_least=0.5)
 CLASSIFIER_TARGET = Target("value", at_least=200_000)
@@ -92,6 +96,11 @@ async def bench(sizes: Sizes, settings: Settings) -> dict[str, Any]:
                                                              sizes.memory_phones)
         results["pipeline"] = (await bench_pipeline(client, f"{prefix}pipe", workload,
                                                     sizes.batch)).as_json()
+        rebuild_settings = Settings.from_env({}, **settings.cluster_settings(),
+                                             topic_prefix=f"{prefix}rebuild.",
+                                             redis_prefix=f"{prefix}rebuild")
+        results["rebuild"] = await bench_rebuild(rebuild_settings, client,
+                                                 sizes.rebuild_subscriptions, trials=1)
         with tempfile.TemporaryDirectory(prefix="consent-gate-bench-") as tmp:
             workdir = Path(tmp)
             sweep = []
@@ -149,6 +158,10 @@ def build_figures(results: dict[str, Any]) -> list[Figure]:
     figures += [Figure(f"redis bytes/stored outcome ({kind})",
                        memory[f"bytes_per_outcome_{kind}"], "B")
                 for kind in ("send", "chat", "stop")]
+    rebuild = results["rebuild"]
+    figures.append(Figure(f"rebuild from consent-state ({rebuild['subscriptions']:,} subs)",
+                          rebuild["rebuild_rate"], "subs/s", rebuild["read_rate"],
+                          "reading the partition"))
     pipeline = results["pipeline"]
     figures += [
         Figure("pipeline, no Kafka (real Redis)", pipeline["rate"], "rec/s"),

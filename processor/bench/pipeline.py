@@ -17,12 +17,15 @@ import redis.asyncio as aioredis
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
 from processor.bench.workload import Workload, bench_gateways
+from processor.domain.models import Subscription
 from processor.pipeline import BatchProcessor, InputRecord
 from processor.ports import (
+    NO_PROGRESS,
     ConsentStore,
     DueWindow,
     Loaded,
     PhoneWrite,
+    Progress,
     SystemClock,
     WindowSettlement,
 )
@@ -43,12 +46,23 @@ class TimedStore:
         finally:
             self.seconds += time.perf_counter() - started
 
-    async def commit(self, writes: Sequence[PhoneWrite], partition: int) -> None:
+    async def commit(self, writes: Sequence[PhoneWrite], partition: int,
+                     progress: Progress = NO_PROGRESS) -> None:
         started = time.perf_counter()
         try:
-            await self._inner.commit(writes, partition)
+            await self._inner.commit(writes, partition, progress)
         finally:
             self.seconds += time.perf_counter() - started
+
+    async def progress(self, partition: int) -> dict[str, int]:
+        return await self._inner.progress(partition)
+
+    async def restore(self, partition: int, subscriptions: Iterable[Subscription],
+                      removed: Iterable[tuple[str, str, str | None]] = ()) -> int:
+        return await self._inner.restore(partition, subscriptions, removed)
+
+    async def set_progress(self, partition: int, progress: Mapping[str, int]) -> None:
+        await self._inner.set_progress(partition, progress)
 
     async def due_windows(self, partition: int, now: int, limit: int) -> list[DueWindow]:
         return await self._inner.due_windows(partition, now, limit)

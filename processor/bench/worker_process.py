@@ -23,7 +23,7 @@ from processor.config import load_gateways
 from processor.domain.gateways import Gateways
 from processor.logs import configure_logging
 from processor.pipeline import BatchOutcome, BatchProcessor, InputRecord
-from processor.ports import Clock, ConsentStore
+from processor.ports import NO_PROGRESS, Clock, ConsentStore, Progress
 from processor.settings import Settings
 
 
@@ -44,7 +44,8 @@ class StampedBatchProcessor(BatchProcessor):
         self._busy_since = 0.0
         self._cpu_at_first = 0.0
 
-    async def process(self, records: Sequence[InputRecord], partition: int) -> BatchOutcome:
+    async def process(self, records: Sequence[InputRecord], partition: int,
+                      progress: Progress = NO_PROGRESS) -> BatchOutcome:
         started = time.monotonic()
         if self.first_batch_at is None:
             self.first_batch_at = started
@@ -54,7 +55,7 @@ class StampedBatchProcessor(BatchProcessor):
             self._busy_since = started
         self._active += 1
         try:
-            outcome = await super().process(records, partition)
+            outcome = await super().process(records, partition, progress)
         finally:
             self._active -= 1
             if self._active == 0:

@@ -26,6 +26,7 @@ from processor.domain.models import (
     ConsentSource,
     ReplyKind,
     SendDebug,
+    SendKind,
     SendRequest,
     SendStatus,
     Subscription,
@@ -104,6 +105,13 @@ SEND_RULES: tuple[SendRule, ...] = (
     SendRule("keyword_not_opted_in", lambda c: c.scoped and c.target.status is not IN,
              SendStatus.ERROR, SendDebug.NO_OPT_IN,
              lambda c: f"No opt-in for keyword {c.request.keyword}"),
+    # Marketing needs prior express written consent (TCPA) in every mode, so a campaign send
+    # needs an opt-in to its gateway (or, above, to its keyword); the default mode's "text
+    # until they opt out" is for conversations, not campaigns.
+    SendRule("campaign_needs_opt_in",
+             lambda c: c.request.kind is SendKind.CAMPAIGN and c.target.status is not IN,
+             SendStatus.ERROR, SendDebug.NO_OPT_IN,
+             lambda c: "No Opt-In; campaign (marketing) sends need an opt-in in every mode"),
     # Movius "Opt-In with Consent", first contact: ask instead of sending.
     SendRule("request_consent",
              lambda c: (c.gw.mode is GatewayMode.CONSENT_REQUEST and c.target.status is not IN

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import inspect
 import json
-import os
 import random
 import shutil
 import signal
@@ -31,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from processor.adapters.kafka_clients import kafka_client_options
 from processor.settings import Settings
 from processor.topics import Topic
+from tests.harness import worker_env
 from tests.stack import ROOT, wait_for_port
 
 WORKERS = pytest.StashKey[list["WorkerProcess"]]()
@@ -44,15 +44,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def worker_env(settings: Settings, web_port: int) -> dict[str, str]:
-    """The environment that makes ``python -m processor run`` use `settings`."""
-    # Unknown CG_ variables are an error in the worker: inherit none of the caller's.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
-    env.update(settings.to_env())
-    env.update({"CG_WEB_PORT": str(web_port), "CG_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
-    return env
 
 
 @dataclass(frozen=True)
@@ -92,6 +83,13 @@ class WorkerProcess:
         """(HTTP status, body) of /readyz; None while the web port does not answer."""
         answer = await self.get("/readyz")
         return None if answer is None else (answer[0], json.loads(answer[1]))
+
+    async def metrics(self) -> str:
+        """The worker's /metrics exposition (Prometheus text)."""
+        url = f"http://127.0.0.1:{self.web_port}/metrics"
+        async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+                    http.get(url) as response):
+            return await response.text()
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

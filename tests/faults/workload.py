@@ -1,8 +1,8 @@
 """A seeded mixed workload, its expected outcome, and the checks that a run decided it exactly
 once.
 
-Why the expected outcome is deterministic although the worker merges its three input topics by
-record time only within a fetched batch (so the cross-topic interleaving differs per run):
+Why the expected outcome is deterministic although the worker interleaves its three input topics
+by broker append time (so the cross-topic interleaving differs per run):
 
 * every gateway is in "default" mode (no gateways file), where a send never changes consent;
 * a phone gets either inbound texts or commands, never both, so its consent history is a fold

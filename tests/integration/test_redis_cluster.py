@@ -22,7 +22,13 @@ from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.models import SendStatus
 from processor.pipeline import BatchProcessor, InputRecord
-from processor.ports import ManualClock, PhoneWrite, VersionConflictError
+from processor.ports import (
+    ManualClock,
+    PhoneWrite,
+    Progress,
+    StoreBehindError,
+    VersionConflictError,
+)
 from processor.topics import Topic
 from tests.unit.consent_helpers import gateways, inbound, send
 
@@ -32,17 +38,23 @@ PHONES = [f"+1202555{n:04d}" for n in range(100, 160)]
 
 
 def free_port() -> int:
-    """A free port below Linux's ephemeral range (32768+), where the client connections of
-    other tests cannot take it between this check and the server binding it."""
+    """A free port whose cluster bus port (port + 10000) is free too, both below Linux's
+    ephemeral range (32768+), where the client connections of other tests (or of other
+    processes on this machine) cannot take them between this check and the server binding."""
     for _ in range(200):
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        port = random.randint(20000, 22700)
+        if all(_bindable(p) for p in (port, port + 10000)):
             return port
-    raise RuntimeError("no free port between 20000 and 32000")
+    raise RuntimeError("no free port pair between 20000 and 32700")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +165,20 @@ async def test_version_fencing_and_script_reload_on_a_cluster(cluster: RedisClus
     with pytest.raises(VersionConflictError):
         await store.commit([PhoneWrite(phone, [(stale, stale.version)])], partition=0)
 
+
+
+async def test_the_progress_guards_a_batch_across_every_node(cluster: RedisCluster) -> None:
+    store = store_on(cluster)
+    processor = BatchProcessor(store, gateways(gw1={}), ManualClock())
+    records = [stop_or_send(offset, phone) for offset, phone in enumerate(PHONES)]
+    covered = Progress(covered={"sms.inbound": len(records)})
+    await processor.process(records, partition=0, progress=covered)
+    assert await store.progress(0) == {"sms.inbound": len(records)}
+    # Every primary loses its data (a cluster restarted empty): the next batch is refused
+    # whole, and nothing of it is written on any node.
+    await cluster.flushall(target_nodes=RedisCluster.PRIMARIES)
+    again = Progress(committed={"sms.inbound": len(records)},
+                     covered={"sms.inbound": 2 * len(records)})
+    with pytest.raises(StoreBehindError):
+        await processor.process(records, partition=0, progress=again)
+    assert await cluster.dbsize(target_nodes=RedisCluster.PRIMARIES) == 0

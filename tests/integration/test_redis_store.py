@@ -20,7 +20,13 @@ from processor.domain.models import (
     SendRequest,
     Subscription,
 )
-from processor.ports import PhoneWrite, VersionConflictError, WindowSettlement
+from processor.ports import (
+    PhoneWrite,
+    Progress,
+    StoreBehindError,
+    VersionConflictError,
+    WindowSettlement,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -121,3 +127,68 @@ async def test_keys_of_one_phone_share_a_cluster_slot(redis_client: aioredis.Red
     store = store_for(redis_client, redis_prefix)
     slots = {key_slot(k.encode()) for k in (store.state_key(A), store.outcome_key(A, "m-1"))}
     assert len(slots) == 1
+
+
+# Progress: how far the store holds a partition's decisions -----------------------------------
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+async def test_the_progress_is_recorded_with_the_writes_and_never_goes_back(
+        redis_client: aioredis.Redis, redis_prefix: str, cluster: bool) -> None:
+    store = store_for(redis_client, redis_prefix, cluster=cluster)
+    assert await store.progress(2) == {}
+    await store.commit([PhoneWrite(A, [(opted_in(A), 0)])], 2,
+                       Progress(committed={}, covered={"sms.inbound": 10}))
+    assert await store.progress(2) == {"sms.inbound": 10}
+    # A batch decided again after an aborted commit covers less: the progress stays.
+    await store.commit([], 2, Progress(committed={"sms.inbound": 5},
+                                       covered={"sms.inbound": 8, "sms.commands": 3}))
+    assert await store.progress(2) == {"sms.inbound": 10, "sms.commands": 3}
+    assert await store.progress(1) == {}  # per partition
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+async def test_a_store_behind_the_committed_offsets_refuses_the_whole_batch(
+        redis_client: aioredis.Redis, redis_prefix: str, cluster: bool) -> None:
+    store = store_for(redis_client, redis_prefix, cluster=cluster)
+    await store.commit([PhoneWrite(A, [(opted_in(A), 0)])], 0,
+                       Progress(covered={"sms.inbound": 10}))
+    # Kafka committed up to 12: writes between 10 and 12 were lost (a rolled-back Redis).
+    with pytest.raises(StoreBehindError, match=r"sms.inbound\[0\] up to offset 10.*12"):
+        await store.commit([PhoneWrite(B, [(opted_in(B), 0)]),
+                            PhoneWrite(A, [(opted_in(A, 2), 1)])], 0,
+                           Progress(committed={"sms.inbound": 12},
+                                    covered={"sms.inbound": 15}))
+    loaded = await store.load({A: [], B: []})
+    assert loaded[B].state.subscriptions == {}
+    assert loaded[A].state.get("gw1").version == 1
+    assert await store.progress(0) == {"sms.inbound": 10}
+    # A wiped store (no progress at all) refuses too.
+    await redis_client.delete(store.progress_key(0))
+    with pytest.raises(StoreBehindError, match="up to nothing"):
+        await store.commit([], 0, Progress(committed={"sms.commands": 1},
+                                           covered={"sms.commands": 2}))
+
+
+async def test_restore_keeps_the_newer_version_and_indexes_open_windows(
+        redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    store = store_for(redis_client, redis_prefix)
+    newer_in_store = opted_in(A, version=5)
+    await store.commit([PhoneWrite(A, [(newer_in_store, 0)])], 0)
+    older_in_topic = opted_in(A, version=4)
+    pending = Subscription(B, "gw1", None, status=ConsentStatus.OPT_IN_PENDING,
+                           source=ConsentSource.KEYWORD, detail="Opt-in keyword: START",
+                           version=3, updated_at=1_800_000_000_000,
+                           pending_until=1_800_000_360_000)
+    scope = opted_in(B, version=2, keyword="VOLUNTEER")
+    written = await store.restore(0, [older_in_topic, pending, scope],
+                                  removed=[(B, "gw1", "VOLUNTEER")])
+    assert written == 2  # B's gateway and, before the tombstone, its scope
+    loaded = await store.load({A: [], B: []})
+    assert loaded[A].state.get("gw1") == newer_in_store
+    assert loaded[B].state.get("gw1") == pending
+    assert ("gw1", "VOLUNTEER") not in loaded[B].state.subscriptions  # the tombstone
+    due = await store.due_windows(0, 1_800_000_360_000, 10)
+    assert [(w.phone, w.due_at) for w in due] == [(B, 1_800_000_360_000)]
+    await store.set_progress(0, {"sms.inbound": 7})
+    assert await store.progress(0) == {"sms.inbound": 7}

@@ -9,7 +9,8 @@ import pytest
 from processor import codec
 from processor.domain.models import ConsentStatus, ReplyKind, SendDebug, SendStatus
 from processor.topics import INPUT_TOPICS, Topic
-from tests.harness import private_stack, running_worker, wait_until
+from processor.worker import Worker
+from tests.harness import Stack, private_stack, running_worker, wait_until
 from tests.unit.consent_helpers import inbound, send
 
 pytestmark = pytest.mark.integration
@@ -71,26 +72,32 @@ async def test_a_phones_outputs_share_its_input_partition_number(tmp_path: Path)
 
 async def test_a_flood_of_invalid_records_stops_its_partition_loudly(tmp_path: Path) -> None:
     async with private_stack(tmp_path, dlq_window=50, dlq_min_invalid=10,
-                             dlq_max_invalid_ratio=0.5) as stack, \
-            running_worker(stack.settings) as running:
+                             dlq_max_invalid_ratio=0.5) as stack:
         key = PHONE.encode()
         for i in range(30):  # a bad deploy upstream: every record on partition 1 is broken
             await stack.produce(Topic.INBOUND, b'{"schema_version": 1, "message_id": %d}' % i,
                                 key, partition=1)
-        await stack.produce(Topic.SEND_REQUESTS, codec.encode_send_request(
-            send("gw1", request_id="r-0", phone=PHONE)), key, partition=0)
-        (result,) = await stack.read(Topic.SEND_RESULTS, 1)  # partition 0 goes on
-        assert result.request_id == "r-0"
-        worker = running.worker
-        await wait_until(lambda: worker.slots[1].paused_reason is not None, 30, "the stop")
-        ready, problems = worker.ready
-        assert not ready
-        assert any("partition 1 stopped" in p and "invalid" in p for p in problems)
-        # Nothing of the stopped batch was committed: no dead letters drained, offsets unmoved.
-        assert await stack.settle(Topic.DEAD_LETTER, quiet=1.0) == []
-        metrics = worker.metrics.exposition().decode()
-        assert "consent_gate_dlq_paused_partitions 1.0" in metrics
-        # Every input topic of partition 1 is paused, not only the one with records: found in
-        # review, a stopped partition otherwise fetched and rewound its other topics forever.
-        assert {(tp.topic, tp.partition) for tp in worker.paused} == {
-            (stack.settings.topics(t), 1) for t in INPUT_TOPICS}
+        # Queued before the worker starts, so they are one batch (produced while it runs, the
+        # first few could be decided, as they should, before the limit is reached).
+        async with running_worker(stack.settings) as running:
+            await flood_stops_partition_one(stack, running.worker)
+
+
+async def flood_stops_partition_one(stack: Stack, worker: Worker) -> None:
+    key = PHONE.encode()
+    await stack.produce(Topic.SEND_REQUESTS, codec.encode_send_request(
+        send("gw1", request_id="r-0", phone=PHONE)), key, partition=0)
+    (result,) = await stack.read(Topic.SEND_RESULTS, 1)  # partition 0 goes on
+    assert result.request_id == "r-0"
+    await wait_until(lambda: worker.slots[1].paused_reason is not None, 30, "the stop")
+    ready, problems = worker.ready
+    assert not ready
+    assert any("partition 1 stopped" in p and "invalid" in p for p in problems)
+    # Nothing of the stopped batch was committed: no dead letters drained, offsets unmoved.
+    assert await stack.settle(Topic.DEAD_LETTER, quiet=1.0) == []
+    metrics = worker.metrics.exposition().decode()
+    assert "consent_gate_dlq_paused_partitions 1.0" in metrics
+    # Every input topic of partition 1 is paused, not only the one with records: found in
+    # review, a stopped partition otherwise fetched and rewound its other topics forever.
+    assert {(tp.topic, tp.partition) for tp in worker.paused} == {
+        (stack.settings.topics(t), 1) for t in INPUT_TOPICS}

@@ -35,6 +35,7 @@ from processor.domain.models import (
     ConsentStatus,
     ImportStatus,
     SendDebug,
+    SendKind,
     SendStatus,
     Subscription,
 )
@@ -171,11 +172,11 @@ SendScenario = Callable[[], SendContext]
 
 
 def ctx(mode: str = "default", *subs: Subscription, keyword: str | None = None,
-        **settings: object) -> SendContext:
+        kind: SendKind = SendKind.ONE_TO_ONE, **settings: object) -> SendContext:
     config = gateway(mode, **settings)
     before: PhoneState = state(*subs)
-    return SendContext(send(keyword=keyword), config, before, before.get("gw1", keyword),
-                       before.get("gw1"), NOW)
+    return SendContext(send(keyword=keyword, kind=kind), config, before,
+                       before.get("gw1", keyword), before.get("gw1"), NOW)
 
 
 SEND_SCENARIOS: dict[str, tuple[SendScenario, SendStatus, SendDebug | None]] = {
@@ -196,6 +197,8 @@ SEND_SCENARIOS: dict[str, tuple[SendScenario, SendStatus, SendDebug | None]] = {
                        SendStatus.ERROR, SendDebug.OPT_IN_PENDING),
     "keyword_not_opted_in": (lambda: ctx("default", keyword="VOLUNTEER"),
                              SendStatus.ERROR, SendDebug.NO_OPT_IN),
+    "campaign_needs_opt_in": (lambda: ctx("default", kind=SendKind.CAMPAIGN),
+                              SendStatus.ERROR, SendDebug.NO_OPT_IN),
     "request_consent": (lambda: ctx("consent_request", consent_request_to_new_numbers=True),
                         SendStatus.HELD, None),
     "consent_required": (lambda: ctx("mandatory"), SendStatus.ERROR, SendDebug.NO_OPT_IN),

@@ -13,6 +13,7 @@ from processor.domain.models import (
     ImportStatus,
     ReplyKind,
     SendDebug,
+    SendKind,
     SendStatus,
 )
 from processor.domain.policy import (
@@ -90,6 +91,42 @@ def test_keyword_send_needs_an_opt_in_to_that_keyword_and_names_it() -> None:
     assert verdict(talk) == (SendStatus.FORWARDED, None)
 
 
+@pytest.mark.parametrize("mode", ["default", "disclaimer", "mandatory", "double_opt_in",
+                                  "consent_request"])
+def test_a_campaign_send_needs_an_opt_in_in_every_mode(mode: str) -> None:
+    settings = {"consent_request_to_new_numbers": True} if mode == "consent_request" else {}
+    talk = Conversation(gateways(gw1={"mode": mode, **settings}))
+    decision = talk.send(kind=SendKind.CAMPAIGN)
+    (result,) = decision.results
+    assert (result.status, result.debug) == (SendStatus.ERROR, SendDebug.NO_OPT_IN)
+    assert "campaign" in (result.detail or "")
+    assert decision.outbound == ()  # not even a consent request: marketing waits for consent
+    # Conversations are unchanged: the default mode still texts until the phone opts out.
+    if mode in {"default", "disclaimer"}:
+        assert verdict(talk) == (SendStatus.FORWARDED, None)
+    talk(command(CommandType.MANUAL_OPT_IN, permissions=[MANUAL_PERMISSION]))
+    assert verdict(talk, kind=SendKind.CAMPAIGN) == (SendStatus.FORWARDED, None)
+
+
+def test_a_campaign_send_to_a_keyword_needs_that_keyword_or_is_refused() -> None:
+    talk = Conversation(gateways(gw1={}))
+    talk.text("START")  # the gateway, not the keyword
+    assert verdict(talk, kind=SendKind.CAMPAIGN, keyword="VOLUNTEER") == (
+        SendStatus.ERROR, SendDebug.NO_OPT_IN)
+    talk.text("VOLUNTEER")
+    assert verdict(talk, kind=SendKind.CAMPAIGN, keyword="VOLUNTEER") == (
+        SendStatus.FORWARDED, None)
+
+
+def test_a_campaign_send_held_for_a_consent_request_leaves_only_after_yes() -> None:
+    talk = consent_talk()
+    talk.send(request_id="r-1")  # a conversation asks for consent; the window opens
+    assert verdict(talk, kind=SendKind.CAMPAIGN, request_id="r-2") == (SendStatus.HELD, None)
+    released = talk.text("YES")
+    assert [(r.request_id, r.status) for r in released.results] == [
+        ("r-1", SendStatus.FORWARDED), ("r-2", SendStatus.FORWARDED)]
+
+
 def test_keyword_scoped_short_code_needs_one_opted_in_keyword() -> None:
     talk = Conversation(gateways(gw1={"keyword_scoped": True}))
     assert verdict(talk) == (SendStatus.ERROR, SendDebug.NO_OPT_IN)
@@ -118,7 +155,8 @@ def test_send_results_carry_the_consent_snapshot() -> None:
 def test_rules_are_checked_in_the_documented_order() -> None:
     assert [r.name for r in SEND_RULES] == [
         "global_opt_out", "previous_opt_out", "gateway_opt_out", "held_full", "hold_for_consent",
-        "opt_in_pending", "keyword_not_opted_in", "request_consent", "consent_required",
+        "opt_in_pending", "keyword_not_opted_in", "campaign_needs_opt_in", "request_consent",
+        "consent_required",
         "no_opted_in_keyword", "forward"]
 
 
