@@ -9,14 +9,23 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from processor.settings import Settings
+from processor.settings import Settings, SettingsError
 
 
 def _topics(args: argparse.Namespace) -> int:
-    from processor.adapters.topic_admin import create_topics
+    from processor.adapters.kafka_clients import KafkaUnreachableError, probe_kafka
+    from processor.adapters.topic_admin import TopicSetupError, create_topics
 
-    settings = Settings.from_env()
-    outcome = asyncio.run(create_topics(settings, fix_timestamps=True))
+    async def create(settings: Settings) -> dict[str, str]:
+        await probe_kafka(settings)  # one line saying why, rather than aiokafka's traceback
+        return await create_topics(settings, fix_timestamps=True)
+
+    try:
+        settings = Settings.from_env()
+        outcome = asyncio.run(create(settings))
+    except (SettingsError, TopicSetupError, KafkaUnreachableError) as exc:
+        print(f"topics: {exc}", file=sys.stderr)
+        return 2
     for name, state in sorted(outcome.items()):
         print(f"{state:8} {name}")
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,22 +25,26 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
-from processor.adapters.topic_admin import create_topics
+from processor.adapters.topic_admin import TopicSetupError
 from processor.config import load_gateways
+from processor.domain.gateways import GatewayConfigError
 from processor.logs import configure_logging
 from processor.pipeline import BatchProcessor
 from processor.ports import Clock, SystemClock
 from processor.runtime import tune_gc
-from processor.settings import Settings
+from processor.settings import Settings, SettingsError
+from processor.startup import KafkaStartup
 from processor.worker import Worker
 
 log = structlog.get_logger("consent_gate.app")
 
 
-def build_web(worker: Worker, settings: Settings) -> faust.App:
-    """A faust app used for its web frame only: it starts no consumer and no producer."""
+def build_web(worker: Worker, settings: Settings, startup: KafkaStartup) -> faust.App:
+    """A faust app used for its web frame only: it starts no consumer and no producer, so it
+    never connects to the broker named here (and needs none of the Kafka security settings)."""
     app = faust.App(
         f"{settings.group_id}-web", broker=f"kafka://{settings.kafka_bootstrap}",
         web_host=settings.web_host, web_port=settings.web_port, web_enabled=True,
@@ -54,7 +59,7 @@ def build_web(worker: Worker, settings: Settings) -> faust.App:
     @app.page("/readyz")
     class Readyz(View):
         async def get(self, request: Request) -> Response:
-            ready, problems = worker.ready
+            ready, problems = startup.readiness(worker)
             return self.json({"ready": ready, "problems": problems,
                               "partitions": sorted(worker.slots)},
                              status=200 if ready else 503)
@@ -92,37 +97,77 @@ class Running:
     worker: Worker
     web: faust.App
     redis: RedisClient
+    # Connects to Kafka (retrying), then runs the worker's loop.
     task: asyncio.Task[None]
+    startup: KafkaStartup
+
+    async def wait_serving(self, timeout: float) -> None:
+        """Returns once the worker owns partitions; raises the worker's error if it ended."""
+        serving = asyncio.ensure_future(self.worker.serving.wait())
+        try:
+            await asyncio.wait([serving, self.task], timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            serving.cancel()
+        if self.task.done():
+            self.task.result()
+            raise RuntimeError("the worker stopped before it served")
+        if not self.worker.serving.is_set():
+            raise TimeoutError(f"the worker did not serve within {timeout}s "
+                               f"({'; '.join(self.startup.readiness(self.worker)[1])})")
 
     async def stop(self) -> None:
         self.worker.request_stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        await self.worker.stop()
-        await self.web.web.stop()
-        await self.redis.aclose()
+        if not self.startup.connected.is_set():
+            self.task.cancel()  # still connecting to Kafka: nothing to finish
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task  # raises the worker's error, once everything is closed
+        finally:
+            await self.worker.stop()
+            await self.web.web.stop()
+            await self.redis.aclose()
 
 
 async def start_worker(settings: Settings, clock: Clock | None = None,
                        *, with_web: bool = True) -> Running:
-    """Starts the worker (and its web views) and returns a handle to stop it."""
+    """Starts the web views, then the worker as soon as Kafka answers; returns a handle to
+    stop both. When Kafka is unreachable or refuses us it returns all the same, and the
+    worker's task keeps trying with backoff (processor.startup). Errors that retrying cannot
+    fix (gateway or TLS files, a topic layout that differs) are raised here."""
     gateways = load_gateways(settings.gateways_file)
-    await create_topics(settings)
+    kafka_client_options(settings)  # TLS files that cannot be loaded fail now, not per retry
     redis = connect_redis(settings)
     store = RedisConsentStore(redis, settings.redis_prefix,
                               retention_ms=settings.idempotency_retention_s * 1000,
                               cluster=settings.redis_cluster)
     clock = clock or SystemClock()
     worker = Worker(settings, BatchProcessor(store, gateways, clock), store, clock)
-    await worker.start()
-    web = build_web(worker, settings)
+    startup = KafkaStartup(settings)
+    web = build_web(worker, settings, startup)
     if with_web:
         await web.web.start()
+    try:
+        # The first try here: what retrying cannot fix is raised by start_worker itself.
+        await startup.attempt(worker)
+    except BaseException:
+        await web.web.stop()
+        await redis.aclose()
+        raise
+    task = asyncio.create_task(_connect_and_run(worker, startup, with_web),
+                               name="consent-gate-worker")
+    return Running(worker, web, redis, task, startup)
+
+
+async def _connect_and_run(worker: Worker, startup: KafkaStartup, with_web: bool) -> None:
+    settings = worker.settings
+    await startup.connect(worker)
     tune_gc()
-    task = asyncio.create_task(worker.run(), name="consent-gate-worker")
     log.info("worker started", group=settings.group_id, kafka=settings.kafka_bootstrap,
+             kafka_security=settings.kafka_security_protocol,
+             kafka_user=settings.kafka_sasl_username or None,
              web=f"http://{settings.web_host}:{settings.web_port}" if with_web else None)
-    return Running(worker, web, redis, task)
+    await worker.run()
 
 
 async def run_forever(settings: Settings) -> None:
@@ -140,8 +185,20 @@ async def run_forever(settings: Settings) -> None:
             raise task.exception()  # type: ignore[misc]
 
 
+# Start-up errors that retrying cannot fix: one clear line and exit 2, no traceback.
+STARTUP_ERRORS = (SettingsError, GatewayConfigError, TopicSetupError)
+
+
 def main(args: Any) -> int:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"consent-gate: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings)
-    asyncio.run(run_forever(settings))
+    try:
+        asyncio.run(run_forever(settings))
+    except STARTUP_ERRORS as exc:
+        log.error("cannot start", error=settings.redact(str(exc)))
+        return 2
     return 0

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from msgspec.structs import replace
 
 from processor import codec
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_keys import delete_keys
 from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.app import start_worker
@@ -100,7 +101,7 @@ class Outputs:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.consumer = AIOKafkaConsumer(
-            *(settings.topics(t) for t in OUTPUTS), bootstrap_servers=settings.kafka_bootstrap,
+            *(settings.topics(t) for t in OUTPUTS), **kafka_client_options(settings),
             auto_offset_reset="earliest", isolation_level="read_committed",
             enable_auto_commit=False)
         self.records: list[tuple[Topic, Any]] = []
@@ -150,13 +151,13 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 async def play(settings: Settings) -> int:
     running = await start_worker(settings, with_web=False)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
+    producer = AIOKafkaProducer(**kafka_client_options(settings), acks="all",
                                 enable_idempotence=True)
     outputs = Outputs(settings)
     await producer.start()
     await outputs.consumer.start()
     try:
-        await asyncio.wait_for(running.worker.serving.wait(), 60)
+        await running.wait_serving(60)
         print(f"\nconsent-gate demo (topics {settings.topic_prefix}*)\n")
 
         def now() -> int:
@@ -212,7 +213,7 @@ def _print_tables(records: list[tuple[Topic, Any]]) -> None:
 
 
 async def cleanup(settings: Settings) -> None:
-    await delete_topics_with_prefix(settings.kafka_bootstrap, settings.topic_prefix)
+    await delete_topics_with_prefix(settings, settings.topic_prefix)
     client = aioredis.Redis.from_url(settings.redis_url)
     try:
         await delete_keys(client, f"{settings.redis_prefix}:*")

@@ -1,12 +1,15 @@
 """structlog set-up: JSON lines in production, readable lines in a terminal.
 
-What we log at info never holds a full phone number or a message body (see ``mask_phone``).
+What we log at info never holds a full phone number or a message body (see ``mask_phone``),
+and no line, ours or a library's, holds a secret of the settings (see ``Settings.redact``).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -30,12 +33,55 @@ def configure_logging(settings: Settings) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            renderer,
+            _RedactValues(settings),
+            _RedactRendered(settings, renderer),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
     # aiokafka and faust log through the standard library; keep their chatter at warning.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter(settings,
+                                            "%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+class _RedactValues:
+    """Redacts secrets in the event's string values before they are rendered (so a secret
+    is found before JSON escapes it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __call__(self, logger: Any, method: str,
+                 event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        if self._settings.secrets():
+            for key, value in event.items():
+                if isinstance(value, str):
+                    event[key] = self._settings.redact(value)
+        return event
+
+
+class _RedactRendered:
+    """Renders, then redacts the line (secrets inside values that were not strings)."""
+
+    def __init__(self, settings: Settings, renderer: structlog.typing.Processor) -> None:
+        self._settings = settings
+        self._renderer = renderer
+
+    def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
+        line = self._renderer(logger, method, event)
+        assert isinstance(line, str)
+        return self._settings.redact(line)
+
+
+class RedactingFormatter(logging.Formatter):
+    """The standard library's lines (aiokafka, faust, redis), secrets redacted."""
+
+    def __init__(self, settings: Settings, fmt: str) -> None:
+        super().__init__(fmt)
+        self._settings = settings
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._settings.redact(super().format(record))

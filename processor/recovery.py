@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processor import codec
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.domain.models import Subscription
 from processor.ports import ConsentStore
 from processor.settings import Settings
@@ -58,7 +59,7 @@ async def rebuild_partition(settings: Settings, store: ConsentStore, partition: 
     the store's progress to `committed` (per input topic, Kafka's committed offset)."""
     tp = TopicPartition(settings.topics(Topic.CONSENT_STATE), partition)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+        **kafka_client_options(settings), enable_auto_commit=False,
         isolation_level="read_committed", max_partition_fetch_bytes=8 * 1024 * 1024,
         client_id=f"{settings.group_id}-rebuild-p{partition}")
     await consumer.start()

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from processor.topics import TopicNames
 
@@ -24,6 +25,17 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     kafka_bootstrap: str = "127.0.0.1:19092"
+    # How every Kafka client authenticates (processor.adapters.kafka_clients builds them).
+    kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+    kafka_sasl_mechanism: str = ""  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 (with SASL_*)
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    # TLS (with SSL and SASL_SSL): the CA that signed the brokers' certificates (the system's
+    # CAs when unset) and, for brokers that ask for one, the client certificate and its key.
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_key_password: str = ""
     redis_url: str = "redis://127.0.0.1:16379/0"
     # A Redis Cluster: one script call per hash slot group instead of one per batch.
     redis_cluster: bool = False
@@ -34,7 +46,10 @@ class Settings:
     topic_prefix: str = ""
     # All keyed topics get this many partitions: inputs are co-partitioned by phone number.
     partitions: int = 4
-    replication_factor: int = 1
+    # Production defaults for the topics the product creates: a write is acknowledged once
+    # two of three replicas have it. A single-broker stack sets both to 1 explicitly.
+    replication_factor: int = 3
+    min_insync_replicas: int = 2
     group_id: str = "consent-gate"
     gateways_file: Path | None = None
     # Worker batching: records decided per partition batch, and the wait for records to come.
@@ -102,6 +117,144 @@ class Settings:
             raise SettingsError("CG_LOG_FORMAT must be auto, json or console")
         if self.topics.prefix != self.topic_prefix:
             raise SettingsError("topics and topic_prefix disagree; build Settings via from_env")
+        if self.replication_factor < 1:
+            raise SettingsError("CG_REPLICATION_FACTOR must be at least 1")
+        if not 1 <= self.min_insync_replicas <= self.replication_factor:
+            raise SettingsError(
+                f"CG_MIN_INSYNC_REPLICAS={self.min_insync_replicas} must be between 1 and "
+                f"CG_REPLICATION_FACTOR={self.replication_factor}")
+        self._check_kafka_security()
+
+    def _check_kafka_security(self) -> None:
+        protocol = self.kafka_security_protocol
+        if protocol not in SECURITY_PROTOCOLS:
+            raise SettingsError(f"CG_KAFKA_SECURITY_PROTOCOL={protocol!r}: one of "
+                                f"{', '.join(SECURITY_PROTOCOLS)}")
+        sasl = {"CG_KAFKA_SASL_MECHANISM": self.kafka_sasl_mechanism,
+                "CG_KAFKA_SASL_USERNAME": self.kafka_sasl_username,
+                "CG_KAFKA_SASL_PASSWORD": self.kafka_sasl_password}
+        if protocol.startswith("SASL_"):
+            if self.kafka_sasl_mechanism not in SASL_MECHANISMS:
+                raise SettingsError(
+                    f"CG_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r}: one of "
+                    f"{', '.join(SASL_MECHANISMS)} (CG_KAFKA_SECURITY_PROTOCOL={protocol})")
+            missing = [name for name, value in sasl.items() if not value]
+            if missing:
+                raise SettingsError(f"CG_KAFKA_SECURITY_PROTOCOL={protocol} needs "
+                                    f"{' and '.join(missing)}")
+        elif stray := [name for name, value in sasl.items() if value]:
+            raise SettingsError(f"{', '.join(stray)} set, but CG_KAFKA_SECURITY_PROTOCOL="
+                                f"{protocol} does not use SASL (SASL_PLAINTEXT or SASL_SSL does)")
+        files = {"CG_KAFKA_SSL_CAFILE": self.kafka_ssl_cafile,
+                 "CG_KAFKA_SSL_CERTFILE": self.kafka_ssl_certfile,
+                 "CG_KAFKA_SSL_KEYFILE": self.kafka_ssl_keyfile}
+        tls = {**files, "CG_KAFKA_SSL_KEY_PASSWORD": self.kafka_ssl_key_password}
+        if protocol not in {"SSL", "SASL_SSL"}:
+            if stray := [name for name, value in tls.items() if value]:
+                raise SettingsError(f"{', '.join(stray)} set, but CG_KAFKA_SECURITY_PROTOCOL="
+                                    f"{protocol} does not use TLS (SSL or SASL_SSL does)")
+            return
+        for name, path in files.items():
+            if path is not None and not path.is_file():
+                raise SettingsError(f"{name}={path}: no such file")
+        if self.kafka_ssl_keyfile is not None and self.kafka_ssl_certfile is None:
+            raise SettingsError("CG_KAFKA_SSL_KEYFILE needs CG_KAFKA_SSL_CERTFILE (the client "
+                                "certificate the key belongs to)")
+        if self.kafka_ssl_key_password and self.kafka_ssl_certfile is None:
+            raise SettingsError("CG_KAFKA_SSL_KEY_PASSWORD set without a client key "
+                                "(CG_KAFKA_SSL_CERTFILE / CG_KAFKA_SSL_KEYFILE)")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (topic names follow a new prefix), checked again."""
+        if "topic_prefix" in changes:
+            changes["topics"] = TopicNames(changes["topic_prefix"])
+        settings = dataclasses.replace(self, **changes)
+        settings.check()
+        return settings
+
+    def cluster_settings(self) -> dict[str, Any]:
+        """Where and how Kafka and Redis are reached, and the replication their cluster
+        allows: what a tool deriving its own settings (the benchmark) must keep."""
+        return {name: getattr(self, name) for name in _CLUSTER_FIELDS}
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes ``Settings.from_env`` (in a worker process, say) give
+        these settings back; it holds the secrets."""
+        env: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "topics":
+                continue
+            value = getattr(self, f.name)
+            name = _ENV_NAMES.get(f.name, f"CG_{f.name.upper()}")
+            if isinstance(value, bool):
+                env[name] = "true" if value else "false"
+            else:
+                env[name] = "" if value is None else str(value)
+        return env
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret the settings hold (passwords, also inside REDIS_URL), to be redacted."""
+        found = {self.kafka_sasl_password, self.kafka_ssl_key_password,
+                 *_url_secrets(self.redis_url)}
+        return tuple(sorted((s for s in found if s), key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret of these settings replaced by ``***``."""
+        for secret in self.secrets():
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SECRET_FIELDS and value:
+                value = REDACTED
+            elif f.name == "redis_url":
+                value = redact_url(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+REDACTED = "***"
+_SECRET_FIELDS = frozenset({"kafka_sasl_password", "kafka_ssl_key_password"})
+_CLUSTER_FIELDS = ("kafka_bootstrap", "kafka_security_protocol", "kafka_sasl_mechanism",
+                   "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile",
+                   "kafka_ssl_certfile", "kafka_ssl_keyfile", "kafka_ssl_key_password",
+                   "redis_url", "redis_cluster", "redis_timeout_s", "replication_factor",
+                   "min_insync_replicas")
+_ENV_NAMES = {"kafka_bootstrap": "KAFKA_BOOTSTRAP", "redis_url": "REDIS_URL"}
+
+
+def _query(query: str) -> list[tuple[str, str]]:
+    """``a=1&b=2`` as written (not decoded), so a secret is found in the spelling used."""
+    return [(name, value) for name, _, value in (p.partition("=") for p in query.split("&") if p)]
+
+
+def _url_secrets(url: str) -> set[str]:
+    """The password of a URL and any ``...password=`` query value, as written and decoded."""
+    parts = urlsplit(url)
+    written = [parts.password or ""]
+    written += [value for name, value in _query(parts.query) if "password" in name.lower()]
+    return {form for value in written if value for form in (value, unquote(value))}
+
+
+def redact_url(url: str) -> str:
+    """``redis://user:secret@host:6379/0`` -> ``redis://user:***@host:6379/0`` (and the
+    same for a ``...password=`` query value)."""
+    parts = urlsplit(url)
+    if parts.password:
+        userinfo, _, host = parts.netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        parts = parts._replace(netloc=f"{user}:{REDACTED}@{host}")
+    query = _query(parts.query)
+    if any("password" in name.lower() for name, _ in query):
+        parts = parts._replace(query="&".join(
+            f"{name}={REDACTED if 'password' in name.lower() else value}"
+            for name, value in query))
+    return parts.geturl()
 
 
 # Environment variables with the CG_ prefix that are not settings fields.

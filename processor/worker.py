@@ -49,6 +49,7 @@ from redis.exceptions import RedisClusterException, RedisError
 from processor import codec
 from processor.adapters import kafka_records
 from processor.adapters.kafka_batches import send_as_batches
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
 from processor.metrics import Metrics
 from processor.partition_group import PartitionGroup
@@ -170,10 +171,12 @@ class Worker:
     # Lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Connects to Kafka and joins the group; on failure nothing is left open."""
         kafka_records.install()  # a header key that is not UTF-8 must not stop a partition
         s = self.settings
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.kafka_bootstrap, group_id=s.group_id,
+        kafka = kafka_client_options(s)
+        consumer = AIOKafkaConsumer(
+            **kafka, group_id=s.group_id,
             enable_auto_commit=False, isolation_level="read_committed",
             auto_offset_reset="earliest", partition_assignment_strategy=(RangePartitionAssignor,),
             max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_wait_ms=100,
@@ -181,11 +184,19 @@ class Worker:
             heartbeat_interval_ms=max(1000, s.session_timeout_ms // 3),
             client_id=f"{s.group_id}-consumer",
         )
-        self._tick_producer = AIOKafkaProducer(
-            bootstrap_servers=s.kafka_bootstrap, acks="all", enable_idempotence=True,
+        tick_producer = AIOKafkaProducer(
+            **kafka, acks="all", enable_idempotence=True,
             client_id=f"{s.group_id}-timer")
-        await self._tick_producer.start()
-        await self._consumer.start()
+        try:
+            await tick_producer.start()
+            await consumer.start()
+        except BaseException:
+            # start() is retried while Kafka is unreachable: leave no client behind.
+            for client in (consumer, tick_producer):
+                with contextlib.suppress(Exception):
+                    await client.stop()
+            raise
+        self._consumer, self._tick_producer = consumer, tick_producer
         self._consumer.subscribe(list(self._names), listener=_Rebalance(self))
         self.health.kafka_ok = True
 
@@ -353,7 +364,7 @@ class Worker:
     async def _open_slot(self, number: int, previous: PartitionSlot | None) -> PartitionSlot:
         s = self.settings
         producer = AIOKafkaProducer(
-            bootstrap_servers=s.kafka_bootstrap,
+            **kafka_client_options(s),
             transactional_id=f"{s.group_id}-{s.topic_prefix}p{number}",
             transaction_timeout_ms=s.transaction_timeout_ms, acks="all",
             enable_idempotence=True, linger_ms=0, max_batch_size=512 * 1024,

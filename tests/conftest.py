@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
 from processor.adapters.redis_keys import delete_keys
+from tests.private_kafka import PrivateKafka
 from tests.stack import broker_log_tail, create_topic, unique, wait_for_kafka, wait_for_redis
 
 # A failing test that used the broker gets the broker log tail in its report.
@@ -68,4 +69,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.failed and KAFKA_FIXTURES & set(getattr(item, "fixturenames", ())):
         report.sections.append(("Kafka broker log (tail)", broker_log_tail()))
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, PrivateKafka):
+                report.sections.append(("private Kafka broker log (tail)", value.log_tail()))
     return report

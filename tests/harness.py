@@ -17,6 +17,7 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from processor import codec
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_keys import delete_keys
 from processor.adapters.topic_admin import create_topics, delete_topics_with_prefix
 from processor.app import Running, start_worker
@@ -35,6 +36,8 @@ def settings_for(prefix: str, tmp: Path, gateways: dict[str, Any] | None = None,
         config.write_text(yaml.safe_dump(gateways))
     values: dict[str, Any] = {
         "kafka_bootstrap": KAFKA_BOOTSTRAP, "redis_url": REDIS_URL, "redis_prefix": prefix,
+        # The local stack is one broker (the defaults are 3 and 2).
+        "replication_factor": 1, "min_insync_replicas": 1,
         "topic_prefix": prefix, "group_id": f"{prefix}group", "partitions": 3,
         "gateways_file": config, "timer_interval_s": 0.2, "batch_timeout_ms": 20,
     }
@@ -46,22 +49,8 @@ def worker_env(settings: Settings, web_port: int) -> dict[str, str]:
     """The environment that makes ``python -m processor run`` use `settings`."""
     # Unknown CG_ variables are an error in the worker: inherit none of the caller's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
-    env.update({
-        "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "REDIS_URL": settings.redis_url,
-        "CG_TOPIC_PREFIX": settings.topic_prefix,
-        "CG_GROUP_ID": settings.group_id,
-        "CG_REDIS_PREFIX": settings.redis_prefix,
-        "CG_PARTITIONS": str(settings.partitions),
-        "CG_SESSION_TIMEOUT_MS": str(settings.session_timeout_ms),
-        "CG_BATCH_TIMEOUT_MS": str(settings.batch_timeout_ms),
-        "CG_TIMER_INTERVAL_S": str(settings.timer_interval_s),
-        "CG_WEB_PORT": str(web_port),
-        "CG_LOG_FORMAT": "json",
-        "PYTHONUNBUFFERED": "1",
-    })
-    if settings.gateways_file is not None:
-        env["CG_GATEWAYS_FILE"] = str(settings.gateways_file)
+    env.update(settings.to_env())
+    env.update({"CG_WEB_PORT": str(web_port), "CG_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
     return env
 
 
@@ -94,7 +83,7 @@ class Stack:
     async def reader(self, topic: Topic) -> AIOKafkaConsumer:
         if topic not in self.readers:
             consumer = AIOKafkaConsumer(
-                self.settings.topics(topic), bootstrap_servers=KAFKA_BOOTSTRAP,
+                self.settings.topics(topic), **kafka_client_options(self.settings),
                 auto_offset_reset="earliest", enable_auto_commit=False,
                 isolation_level="read_committed")
             await consumer.start()
@@ -147,7 +136,7 @@ async def private_stack(tmp: Path, gateways: dict[str, Any] | None = None,
     prefix = unique("t").replace("-", "") + "."
     settings = settings_for(prefix, tmp, gateways, **overrides)
     await create_topics(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all",
+    producer = AIOKafkaProducer(**kafka_client_options(settings), acks="all",
                                 enable_idempotence=True)
     await producer.start()
     stack = Stack(settings, producer)
@@ -155,9 +144,9 @@ async def private_stack(tmp: Path, gateways: dict[str, Any] | None = None,
         yield stack
     finally:
         await stack.close()
-        await delete_topics_with_prefix(KAFKA_BOOTSTRAP, prefix)
+        await delete_topics_with_prefix(settings, prefix)
         if settings.redis_prefix == prefix:  # a prefix passed in is its owner's to delete
-            client = aioredis.Redis.from_url(REDIS_URL)
+            client = aioredis.Redis.from_url(settings.redis_url)
             try:
                 await delete_keys(client, f"{prefix}*")
             finally:

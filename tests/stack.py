@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +27,45 @@ for _address in (KAFKA_BOOTSTRAP, REDIS_URL):
     _host = _address.split("//")[-1].split(":")[0]
     if not (_host.startswith("127.") or _host in {"localhost", "[::1]"}):
         raise RuntimeError(f"tests target loopback only, refusing {_address}")
+
+
+# Listening ports come from below the kernel's ephemeral range (32768-60999 on Linux), where
+# an outgoing connection could take the port between our check and the broker's bind.
+LOW_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
+def free_port_below_ephemeral() -> int:
+    """A loopback port below 32768 nobody listens on now, not handed out before here."""
+    for _ in range(200):
+        port = random.choice(LOW_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port below 32768")
+
+
+async def wait_for_port(port: int, timeout: float) -> None:
+    """Returns once something accepts connections on the loopback port."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout}s") \
+                    from exc
+            await asyncio.sleep(0.05)
+        else:
+            writer.close()
+            await writer.wait_closed()
+            return
 
 
 def unique(label: str) -> str:

@@ -42,3 +42,6 @@ redis_running() { pid_alive "$REDIS_PID" "redis-server"; }
 export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-$KAFKA_HOST:$KAFKA_PORT}"
 export REDIS_URL="${REDIS_URL:-redis://$REDIS_HOST:$REDIS_PORT/0}"
 export CG_STACK_DIR="$STACK_DIR"
+# One broker: the product's topics get one replica (production defaults are 3 and 2).
+export CG_REPLICATION_FACTOR="${CG_REPLICATION_FACTOR:-1}"
+export CG_MIN_INSYNC_REPLICAS="${CG_MIN_INSYNC_REPLICAS:-1}"

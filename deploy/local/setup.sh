@@ -3,6 +3,7 @@
 #   - a project venv (.venv) with the package and its dev extras
 #   - Kafka 3.9.1 jars from Maven Central (deploy/kafka/libs)
 #   - redis-server from Debian when it is not on PATH
+#   - openssl from Debian when it is not on PATH (test certificates)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
@@ -47,5 +48,12 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools \
     >/dev/null
   # Debian's package starts a system-wide redis on 6379; we run our own, so leave theirs alone.
+fi
+
+# 4. openssl: the tests make a CA and certificates for their TLS listeners.
+if ! command -v openssl >/dev/null 2>&1; then
+  log "installing openssl from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
 fi
 log "setup complete"

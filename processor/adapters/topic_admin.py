@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.settings import Settings
 from processor.topics import COMPACTED_TOPICS, INPUT_TOPICS, Topic
 
@@ -21,7 +22,11 @@ BROKER_TIME = "LogAppendTime"
 _TOPIC_CONFIG_SOURCE = 1
 
 
-class TopicLayoutError(RuntimeError):
+class TopicSetupError(RuntimeError):
+    """The topics cannot be made as the settings ask (retrying will not help)."""
+
+
+class TopicLayoutError(TopicSetupError):
     """The topics on the broker differ from what the worker needs; the message says how."""
 
 
@@ -37,7 +42,9 @@ def plan_topics(settings: Settings) -> list[TopicPlan]:
     on the same partition number everywhere (the worker relies on this co-partitioning)."""
     plans = []
     for topic in Topic:
-        config = {"cleanup.policy": "compact"} if topic in COMPACTED_TOPICS else {}
+        config = {"min.insync.replicas": str(settings.min_insync_replicas)}
+        if topic in COMPACTED_TOPICS:
+            config["cleanup.policy"] = "compact"
         if topic in INPUT_TOPICS:
             config[TIMESTAMP_TYPE] = BROKER_TIME
         plans.append(TopicPlan(settings.topics(topic), settings.partitions, config))
@@ -49,7 +56,7 @@ async def create_topics(settings: Settings, *, fix_timestamps: bool = False) -> 
     topics with a different partition count are reported as an error, never altered. An
     existing input topic stamped by producers (CreateTime) is an error too, unless
     `fix_timestamps` (the ``topics create`` command) switches it to broker time."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
         plans = plan_topics(settings)
@@ -57,6 +64,7 @@ async def create_topics(settings: Settings, *, fix_timestamps: bool = False) -> 
         missing = [p for p in plans if p.name not in existing]
         outcome = {p.name: "exists" for p in plans if p.name in existing}
         if missing:
+            await check_replication(admin, settings)
             new = [NewTopic(p.name, p.partitions, settings.replication_factor,
                             topic_configs=p.config) for p in missing]
             response = await admin.create_topics(new)
@@ -87,6 +95,18 @@ async def create_topics(settings: Settings, *, fix_timestamps: bool = False) -> 
         return outcome
     finally:
         await admin.close()
+
+
+async def check_replication(admin: AIOKafkaAdminClient, settings: Settings) -> None:
+    """Says in one line what to change when the cluster has fewer brokers than the topics
+    need replicas (the broker's own answer is one error per topic)."""
+    brokers = len((await admin.describe_cluster()).get("brokers", []))
+    if brokers < settings.replication_factor:
+        raise TopicSetupError(
+            f"cannot create topics with CG_REPLICATION_FACTOR={settings.replication_factor}: "
+            f"the cluster at {settings.kafka_bootstrap} has {brokers} broker(s). On a "
+            f"single-broker development stack set CG_REPLICATION_FACTOR=1 and "
+            f"CG_MIN_INSYNC_REPLICAS=1 (deploy/local/common.sh does)")
 
 
 async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str],
@@ -156,12 +176,12 @@ def raise_topic_errors(response: Any) -> None:
         if code not in (0, TopicAlreadyExistsError.errno):
             problems.append(f"{topic}: {for_code(code).__name__} {message or ''}".strip())
     if problems:
-        raise RuntimeError("could not create topics: " + "; ".join(problems))
+        raise TopicSetupError("could not create topics: " + "; ".join(problems))
 
 
-async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
+async def delete_topics_with_prefix(settings: Settings, prefix: str) -> list[str]:
     """Deletes every topic whose name starts with ``prefix``; returns their names."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
         names = [n for n in await admin.list_topics() if n.startswith(prefix)]

@@ -11,9 +11,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.topic_admin import raise_topic_errors, wait_for_leaders
 from processor.bench.workload import Workload
-from processor.topics import TopicNames
+from processor.settings import Settings
 
 
 def partitions_of(topics: Iterable[str], partitions: int) -> list[TopicPartition]:
@@ -21,21 +22,23 @@ def partitions_of(topics: Iterable[str], partitions: int) -> list[TopicPartition
     return [TopicPartition(topic, p) for topic in topics for p in range(partitions)]
 
 
-async def create_plain_topic(bootstrap: str, name: str, partitions: int) -> None:
+async def create_plain_topic(settings: Settings, name: str, partitions: int) -> None:
     """A topic outside the product's layout (the relay's output)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
-        raise_topic_errors(await admin.create_topics([NewTopic(name, partitions, 1)]))
+        raise_topic_errors(await admin.create_topics(
+            [NewTopic(name, partitions, settings.replication_factor)]))
         await wait_for_leaders(admin, [name])
     finally:
         await admin.close()
 
 
-async def produce_workload(bootstrap: str, names: TopicNames, workload: Workload) -> None:
+async def produce_workload(settings: Settings, workload: Workload) -> None:
     """Sends every record (keyed by phone: the default partitioner co-partitions the topics,
     as upstream producers do) and waits until all are acknowledged."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+    names = settings.topics
+    producer = AIOKafkaProducer(**kafka_client_options(settings), acks="all",
                                 enable_idempotence=True, linger_ms=20,
                                 max_batch_size=256 * 1024)
     await producer.start()
@@ -47,16 +50,16 @@ async def produce_workload(bootstrap: str, names: TopicNames, workload: Workload
         await producer.stop()
 
 
-def read_committed_consumer(bootstrap: str) -> AIOKafkaConsumer:
+def read_committed_consumer(settings: Settings) -> AIOKafkaConsumer:
     """A group-less consumer that sees committed transactions only (not started yet)."""
-    return AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    return AIOKafkaConsumer(**kafka_client_options(settings), enable_auto_commit=False,
                             isolation_level="read_committed", auto_offset_reset="earliest")
 
 
-async def end_offsets(bootstrap: str, partitions: Sequence[TopicPartition]
+async def end_offsets(settings: Settings, partitions: Sequence[TopicPartition]
                       ) -> dict[TopicPartition, int]:
     """The last stable offsets (what a read_committed reader can reach) of the partitions."""
-    consumer = read_committed_consumer(bootstrap)
+    consumer = read_committed_consumer(settings)
     await consumer.start()
     try:
         ends: dict[TopicPartition, int] = await consumer.end_offsets(list(partitions))
@@ -65,10 +68,10 @@ async def end_offsets(bootstrap: str, partitions: Sequence[TopicPartition]
         await consumer.stop()
 
 
-async def read_committed(bootstrap: str, start: dict[TopicPartition, int],
+async def read_committed(settings: Settings, start: dict[TopicPartition, int],
                          timeout: float = 120.0) -> list[Any]:
     """Every committed record from ``start`` up to the current end of each partition."""
-    consumer = read_committed_consumer(bootstrap)
+    consumer = read_committed_consumer(settings)
     await consumer.start()
     try:
         consumer.assign(list(start))

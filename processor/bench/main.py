@@ -96,8 +96,7 @@ async def bench(sizes: Sizes, settings: Settings) -> dict[str, Any]:
                                                              sizes.memory_phones)
         results["pipeline"] = (await bench_pipeline(client, f"{prefix}pipe", workload,
                                                     sizes.batch)).as_json()
-        rebuild_settings = Settings.from_env({}, kafka_bootstrap=settings.kafka_bootstrap,
-                                             redis_url=settings.redis_url,
+        rebuild_settings = Settings.from_env({}, **settings.cluster_settings(),
                                              topic_prefix=f"{prefix}rebuild.",
                                              redis_prefix=f"{prefix}rebuild")
         results["rebuild"] = await bench_rebuild(rebuild_settings, client,
@@ -106,23 +105,22 @@ async def bench(sizes: Sizes, settings: Settings) -> dict[str, Any]:
             workdir = Path(tmp)
             sweep = []
             for partitions in (sizes.partitions, *sizes.sweep_partitions):
-                arena = await prepare_arena(settings.kafka_bootstrap, settings.redis_url,
-                                            f"{prefix}p{partitions}.", partitions, workload,
-                                            workdir)
+                arena = await prepare_arena(settings, f"{prefix}p{partitions}.", partitions,
+                                            workload, workdir)
                 trials = sizes.trials if partitions == sizes.partitions else 1
                 sweep.append(await measure_throughput(arena, workload, trials, workdir))
             results["worker_vs_relay"] = sweep[0]
             results["partition_sweep"] = sweep[1:]
     finally:
-        await _clean_up(settings.kafka_bootstrap, client, prefix)
+        await _clean_up(settings, client, prefix)
         await client.aclose()
     return results
 
 
-async def _clean_up(bootstrap: str, client: aioredis.Redis, prefix: str) -> None:
+async def _clean_up(settings: Settings, client: aioredis.Redis, prefix: str) -> None:
     """Deletes the run's topics and Redis keys; reports (never raises) what it could not."""
     try:
-        await delete_topics_with_prefix(bootstrap, prefix)
+        await delete_topics_with_prefix(settings, prefix)
     except Exception as exc:
         print(f"could not delete the topics {prefix}*: {exc!r}", file=sys.stderr)
     try:

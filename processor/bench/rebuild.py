@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from processor import codec
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_store import RedisConsentStore
 from processor.adapters.topic_admin import raise_topic_errors, wait_for_leaders
 from processor.domain.models import (
@@ -80,15 +81,16 @@ async def bench_rebuild(settings: Settings, client: aioredis.Redis, subscription
 
 async def _produce_states(settings: Settings, count: int) -> None:
     name = settings.topics(Topic.CONSENT_STATE)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
         raise_topic_errors(await admin.create_topics([NewTopic(
-            name, 1, 1, topic_configs={"cleanup.policy": "compact"})]))
+            name, 1, settings.replication_factor,
+            topic_configs={"cleanup.policy": "compact"})]))
         await wait_for_leaders(admin, [name])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
+    producer = AIOKafkaProducer(**kafka_client_options(settings), acks="all",
                                 enable_idempotence=True, linger_ms=20,
                                 max_batch_size=512 * 1024)
     await producer.start()
@@ -109,7 +111,7 @@ async def _produce_states(settings: Settings, count: int) -> None:
 async def _read_only(settings: Settings) -> int:
     """Reads the state partition to its end, as the rebuild does, and nothing else."""
     tp = TopicPartition(settings.topics(Topic.CONSENT_STATE), 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+    consumer = AIOKafkaConsumer(**kafka_client_options(settings),
                                 enable_auto_commit=False, isolation_level="read_committed",
                                 max_partition_fetch_bytes=8 * 1024 * 1024)
     await consumer.start()

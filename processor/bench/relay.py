@@ -23,6 +23,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from processor.adapters.kafka_batches import send_as_batches
+from processor.adapters.kafka_clients import kafka_client_options
+from processor.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,7 @@ class RelayRun:
 RELAY_MODES = ("plain", "batches")
 
 
-async def run_relay(bootstrap: str, sources: Sequence[TopicPartition], target: str,
+async def run_relay(settings: Settings, sources: Sequence[TopicPartition], target: str,
                     expected: int, batch_max_records: int, timeout: float = 300.0,
                     mode: str = "batches") -> RelayRun:
     """Relays ``expected`` records from ``sources`` to the same partition numbers of
@@ -46,11 +48,11 @@ async def run_relay(bootstrap: str, sources: Sequence[TopicPartition], target: s
     if mode not in RELAY_MODES:
         raise ValueError(f"relay mode {mode!r}: one of {RELAY_MODES}")
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed",
-        auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
-        fetch_max_wait_ms=100)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                linger_ms=0, max_batch_size=512 * 1024)
+        **kafka_client_options(settings), enable_auto_commit=False,
+        isolation_level="read_committed", auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_wait_ms=100)
+    producer = AIOKafkaProducer(**kafka_client_options(settings), acks="all",
+                                enable_idempotence=True, linger_ms=0, max_batch_size=512 * 1024)
     await producer.start()
     await consumer.start()
     try:

@@ -28,6 +28,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from processor import codec
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_keys import count_keys, delete_keys
 from processor.adapters.topic_admin import create_topics
 from processor.bench.broker import (
@@ -72,20 +73,21 @@ class Arena:
     gateways_file: Path
 
 
-async def prepare_arena(bootstrap: str, redis_url: str, prefix: str, partitions: int,
+async def prepare_arena(base: Settings, prefix: str, partitions: int,
                         workload: Workload, workdir: Path) -> Arena:
-    """Creates the product's topics (plus the relay's output) and pre-produces the workload."""
+    """Creates the product's topics (plus the relay's output) and pre-produces the workload.
+    Only the connection settings of `base` are kept: the rest are the defaults."""
     gateways_file = workdir / f"{prefix}gateways.yaml"
     gateways_file.write_text(yaml.safe_dump(GATEWAYS_CONFIG), encoding="utf-8")
-    settings = Settings.from_env({}, kafka_bootstrap=bootstrap, redis_url=redis_url,
+    settings = Settings.from_env({}, **base.cluster_settings(),
                                  topic_prefix=prefix, partitions=partitions,
                                  gateways_file=gateways_file)
     await create_topics(settings)
     relay_topic = f"{prefix}relay.out"
-    await create_plain_topic(bootstrap, relay_topic, partitions)
-    await produce_workload(bootstrap, settings.topics, workload)
+    await create_plain_topic(settings, relay_topic, partitions)
+    await produce_workload(settings, workload)
     inputs = await end_offsets(
-        bootstrap, partitions_of([settings.topics(t) for t in INPUT_TOPICS], partitions))
+        settings, partitions_of([settings.topics(t) for t in INPUT_TOPICS], partitions))
     if sum(inputs.values()) != len(workload.records):
         raise BenchError(f"{sum(inputs.values())} input records on the broker, "
                          f"expected {len(workload.records)}")
@@ -103,7 +105,7 @@ async def measure_throughput(arena: Arena, workload: Workload, trials: int,
             if which == "relay":
                 for mode in RELAY_MODES:
                     relay_runs[mode].append(await run_relay(
-                        arena.settings.kafka_bootstrap, list(arena.inputs), arena.relay_topic,
+                        arena.settings, list(arena.inputs), arena.relay_topic,
                         len(workload.records), arena.settings.batch_max_records, mode=mode))
             else:
                 worker_runs.append(await run_worker_trial(arena, workload, trial, workdir))
@@ -132,14 +134,14 @@ async def run_worker_trial(arena: Arena, workload: Workload, trial: int,
     returns its rate once the committed outputs show every record decided."""
     base = arena.settings
     settings = Settings.from_env(
-        {}, kafka_bootstrap=base.kafka_bootstrap, redis_url=base.redis_url,
+        {}, **base.cluster_settings(),
         topic_prefix=base.topic_prefix, partitions=base.partitions,
         gateways_file=arena.gateways_file, group_id=f"{base.topic_prefix}w{trial}",
         redis_prefix=f"{base.topic_prefix}w{trial}")
     outputs = partitions_of([settings.topics(t) for t in
                              (Topic.SEND_RESULTS, Topic.COMMAND_RESULTS, Topic.DEAD_LETTER)],
                             settings.partitions)
-    before = await end_offsets(settings.kafka_bootstrap, outputs)
+    before = await end_offsets(settings, outputs)
     log_path = workdir / f"worker-p{settings.partitions}-t{trial}.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
@@ -169,12 +171,8 @@ async def run_worker_trial(arena: Arena, workload: Workload, trial: int,
 def worker_env(settings: Settings) -> dict[str, str]:
     """The environment of ``python -m processor run`` for these settings (no stray CG_*)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
-    env.update({
-        "KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "REDIS_URL": settings.redis_url,
-        "CG_TOPIC_PREFIX": settings.topic_prefix, "CG_GROUP_ID": settings.group_id,
-        "CG_REDIS_PREFIX": settings.redis_prefix, "CG_PARTITIONS": str(settings.partitions),
-        "CG_GATEWAYS_FILE": str(settings.gateways_file), "CG_LOG_FORMAT": "json",
-    })
+    env.update(settings.to_env())
+    env["CG_LOG_FORMAT"] = "json"
     return env
 
 
@@ -190,7 +188,7 @@ async def _next_message(process: asyncio.subprocess.Process, timeout: float) -> 
 async def _wait_until_committed(settings: Settings, ends: Mapping[TopicPartition, int],
                                 process: asyncio.subprocess.Process, timeout: float) -> float:
     """The time at which the group's committed offsets first covered every input record."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
         deadline = time.monotonic() + timeout
@@ -213,7 +211,7 @@ async def verify_worker_outputs(settings: Settings, workload: Workload,
                                 before: dict[TopicPartition, int], run: WorkerRun) -> None:
     """Raises BenchError unless this trial decided every input exactly once."""
     problems = []
-    committed = await read_committed(settings.kafka_bootstrap, before)
+    committed = await read_committed(settings, before)
     values: dict[str, list[bytes]] = {}
     for record in committed:
         values.setdefault(settings.topics.logical(record.topic).value, []).append(record.value)

@@ -23,6 +23,7 @@ from typing import TextIO
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_store import RedisConsentStore
 from processor.recovery import RecoveryError, rebuild_partition
 from processor.settings import Settings, SettingsError
@@ -82,7 +83,7 @@ async def rebuild(settings: Settings, partition: int | None, *, force: bool,
 async def _group(settings: Settings) -> tuple[dict[int, dict[str, int]], int]:
     """Per partition number, the group's committed offset of each input topic; and how many
     members the group has now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
         (described,) = await admin.describe_consumer_groups([settings.group_id])

@@ -27,10 +27,11 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.settings import Settings
 from processor.topics import Topic
 from tests.harness import worker_env
-from tests.stack import ROOT
+from tests.stack import ROOT, wait_for_port
 
 WORKERS = pytest.StashKey[list["WorkerProcess"]]()
 LOG_TAIL_LINES = 40
@@ -68,15 +69,20 @@ class WorkerProcess:
             raise AssertionError(f"worker {self.name} exited with {self.process.returncode}:\n"
                                  f"{self.log_tail()}")
 
-    async def readyz(self) -> tuple[int, dict[str, Any]] | None:
-        """(HTTP status, body) of /readyz; None while the web port does not answer."""
-        url = f"http://127.0.0.1:{self.web_port}/readyz"
+    async def get(self, path: str) -> tuple[int, str] | None:
+        """(HTTP status, body) of a web view; None while the web port does not answer."""
+        url = f"http://127.0.0.1:{self.web_port}{path}"
         try:
             async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http,
                         http.get(url) as response):
-                return response.status, await response.json()
+                return response.status, await response.text()
         except (aiohttp.ClientError, TimeoutError):
             return None
+
+    async def readyz(self) -> tuple[int, dict[str, Any]] | None:
+        """(HTTP status, body) of /readyz; None while the web port does not answer."""
+        answer = await self.get("/readyz")
+        return None if answer is None else (answer[0], json.loads(answer[1]))
 
     async def metrics(self) -> str:
         """The worker's /metrics exposition (Prometheus text)."""
@@ -165,9 +171,9 @@ class TransactionProbe:
         self._partitions = [TopicPartition(settings.topics(t), n) for n in numbers
                             for t in (Topic.SEND_RESULTS, Topic.OUTBOUND,
                                       Topic.CONSENT_EVENTS, Topic.COMMAND_RESULTS)]
-        self._committed = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+        self._committed = AIOKafkaConsumer(**kafka_client_options(settings),
                                            isolation_level="read_committed")
-        self._written = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+        self._written = AIOKafkaConsumer(**kafka_client_options(settings))
 
     async def __aenter__(self) -> TransactionProbe:
         await self._committed.start()
@@ -294,22 +300,6 @@ async def private_redis(tmp_path: Path) -> AsyncIterator[PrivateRedis]:
         yield server
     finally:
         await server.stop()
-
-
-async def wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout}s") \
-                    from exc
-            await asyncio.sleep(0.05)
-        else:
-            writer.close()
-            await writer.wait_closed()
-            return
 
 
 async def wait_for(condition: Callable[[], Any], timeout: float, what: str,

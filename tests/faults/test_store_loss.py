@@ -34,6 +34,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
 from processor import codec
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.gateways import MANUAL_PERMISSION
 from processor.domain.models import (
@@ -187,7 +188,7 @@ async def snapshot(settings: Settings) -> Snapshot:
 
 async def state_topic(settings: Settings) -> dict[tuple[str, str, str | None], Subscription]:
     """The latest committed value of every subscription on the consent-state topic."""
-    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+    reader = AIOKafkaConsumer(**kafka_client_options(settings),
                               isolation_level="read_committed", enable_auto_commit=False)
     await reader.start()
     try:

@@ -36,6 +36,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from msgspec.structs import replace
 
 from processor import codec
+from processor.adapters.kafka_clients import kafka_client_options
 from processor.domain.consent import PhoneState
 from processor.domain.engine import Input, decide
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways
@@ -226,9 +227,8 @@ async def wait_until_consumed(settings: Settings, timeout: float,
     """Returns once the group's committed offsets reach the end of every input partition;
     `check` runs on every poll (e.g. to fail fast when a worker died)."""
     names = [settings.topics(t) for t in INPUT_TOPICS]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
-                              enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    reader = AIOKafkaConsumer(**kafka_client_options(settings), enable_auto_commit=False)
     await admin.start()
     await reader.start()
     try:
@@ -265,7 +265,7 @@ async def read_committed_outputs(settings: Settings, timeout: float = 60.0) -> O
     """Reads every output topic up to its last stable offset with a read_committed consumer.
     Call it once no transaction is open (every worker stopped or idle): then the last
     stable offset is the end and nothing committed later can be missed."""
-    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+    reader = AIOKafkaConsumer(**kafka_client_options(settings),
                               enable_auto_commit=False, isolation_level="read_committed",
                               max_partition_fetch_bytes=4 * 1024 * 1024)
     await reader.start()

@@ -23,7 +23,9 @@ CODEC_OPERATIONS = {"decode_inbound", "decode_send_request", "encode_outbound",
 
 
 async def run_quick_bench(cwd: Path) -> tuple[int, str, str]:
-    env = {**os.environ, "KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP, "REDIS_URL": REDIS_URL}
+    env = {**os.environ, "KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP, "REDIS_URL": REDIS_URL,
+           # The local stack is one broker (the defaults are 3 and 2).
+           "CG_REPLICATION_FACTOR": "1", "CG_MIN_INSYNC_REPLICAS": "1"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "processor", "bench", "--quick", cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
