@@ -68,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--gateway", help="gateway id whose keyword set to use")
     classify.set_defaults(run=_lazy("processor.cli.classify"))
 
+    ingress = commands.add_parser(
+        "ingress", help="serve carrier webhooks, send requests, commands and the consent API")
+    ingress.set_defaults(run=_lazy("processor.ingress.service"))
+
+    token = commands.add_parser(
+        "token", help="print a new API token and its tokens-file entry (only the hash is kept)")
+    token.add_argument("--actor", required=True, help="who the token acts as")
+    token.add_argument("--permission", action="append", default=[], dest="permissions",
+                       help="a permission to grant (repeat)")
+    token.set_defaults(run=_lazy("processor.cli.token"))
+
     validate = commands.add_parser(
         "validate", help="validate JSON Lines of one record type from stdin; print invalid lines")
     validate.add_argument("record", help="record name, e.g. inbound, send-request, consent-event")

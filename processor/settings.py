@@ -55,6 +55,20 @@ class Settings:
     web_host: str = "127.0.0.1"
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
+    # Ingress (`python -m processor ingress`): carrier webhooks, send requests and the consent
+    # API over HTTP. Secrets are read from the environment (a Kubernetes Secret) and never
+    # printed (repr=False); an empty secret disables the door it guards (503).
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int = 8080
+    # The public base URL carriers call (https://sms.example.com): Twilio signs the URL it
+    # called, which a proxy in front of the ingress rewrites. Empty: the URL as received.
+    ingress_public_url: str = ""
+    # YAML list of API tokens as sha256 hashes with their actor and permissions.
+    ingress_tokens_file: Path | None = None
+    twilio_auth_token: str = field(default="", repr=False)
+    # Shared secret of the generic JSON webhook (HMAC-SHA256 over the body).
+    ingress_hmac_secret: str = field(default="", repr=False)
+    ingress_max_body_bytes: int = 256 * 1024
     topics: TopicNames = field(default_factory=TopicNames)
 
     @classmethod
@@ -88,6 +102,11 @@ class Settings:
             raise SettingsError("CG_DLQ_MAX_INVALID_RATIO must be in (0, 1]")
         if self.log_format not in {"auto", "json", "console"}:
             raise SettingsError("CG_LOG_FORMAT must be auto, json or console")
+        if not 0 <= self.ingress_port < 65536:
+            raise SettingsError("CG_INGRESS_PORT must be a TCP port (0: any free one)")
+        if self.ingress_public_url and not self.ingress_public_url.startswith(
+                ("http://", "https://")):
+            raise SettingsError("CG_INGRESS_PUBLIC_URL must start with http:// or https://")
         if self.topics.prefix != self.topic_prefix:
             raise SettingsError("topics and topic_prefix disagree; build Settings via from_env")
 
