@@ -72,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
         "ingress", help="serve carrier webhooks, send requests, commands and the consent API")
     ingress.set_defaults(run=_lazy("processor.ingress.service"))
 
+    rows = commands.add_parser(
+        "import", help="import subscriptions from a CSV (phone,gateway,keyword,status) as "
+                       "commands; writes a per-row results CSV")
+    rows.add_argument("rows", type=Path, help="CSV with the columns phone,gateway,keyword,status")
+    rows.add_argument("--actor", required=True, help="who the import is recorded as")
+    rows.add_argument("--out", type=Path, help="results CSV (default: <rows>.results.csv)")
+    rows.add_argument("--timeout", type=float, default=120.0,
+                      help="seconds to wait for the results after the last row was sent")
+    rows.add_argument("--quiet", action="store_true", help="no progress bar")
+    rows.set_defaults(run=_lazy("processor.cli.import_rows"))
+
     token = commands.add_parser(
         "token", help="print a new API token and its tokens-file entry (only the hash is kept)")
     token.add_argument("--actor", required=True, help="who the token acts as")
