@@ -83,6 +83,20 @@ def build_parser() -> argparse.ArgumentParser:
     rows.add_argument("--quiet", action="store_true", help="no progress bar")
     rows.set_defaults(run=_lazy("processor.cli.import_rows"))
 
+    report = commands.add_parser(
+        "report", help="consent changes per day, gateway, transition and source, from the "
+                       "sms.consent-events topic")
+    report.add_argument("--since", default="7d", help="how far back: 7d, 24h, 90m (default 7d)")
+    report.add_argument("--gateway", help="only this gateway")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument("--chart", help="also draw opt-ins and opt-outs per day to this PNG")
+    report.set_defaults(run=_lazy("processor.reports.from_topic"))
+
+    reports = commands.add_parser(
+        "reports-service", help="serve live consent reports (/v1/reports, /metrics) from a "
+                                "faust table over sms.consent-events")
+    reports.set_defaults(run=_lazy("processor.reports.service"))
+
     token = commands.add_parser(
         "token", help="print a new API token and its tokens-file entry (only the hash is kept)")
     token.add_argument("--actor", required=True, help="who the token acts as")

@@ -69,6 +69,9 @@ class Settings:
     # Shared secret of the generic JSON webhook (HMAC-SHA256 over the body).
     ingress_hmac_secret: str = field(default="", repr=False)
     ingress_max_body_bytes: int = 256 * 1024
+    # Live consent reports (`python -m processor reports-service`): /v1/reports and /metrics.
+    reports_host: str = "127.0.0.1"
+    reports_port: int = 6067
     topics: TopicNames = field(default_factory=TopicNames)
 
     @classmethod
