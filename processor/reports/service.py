@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,16 @@ class ReportsApp:
     app: faust.App
     table: Any
     metrics: ReportMetrics
+    # faust creates a data directory even for the memory store; a private temporary one
+    # keeps it off the working directory (read-only in the container).
+    datadir: tempfile.TemporaryDirectory[str]
+
+    async def start(self) -> None:
+        await self.app.start()
+
+    async def stop(self) -> None:
+        await self.app.stop()
+        self.datadir.cleanup()
 
     def counts(self) -> list[tuple[str, int]]:
         """(count key, count) over every partition this replica holds."""
@@ -91,11 +102,13 @@ class ReportsApp:
 
 def build_reports_app(settings: Settings, clock: Clock | None = None) -> ReportsApp:
     now: Clock = clock or SystemClock()
+    datadir = tempfile.TemporaryDirectory(prefix="consent-gate-reports-")
     app = faust.App(
         f"{settings.topic_prefix}{settings.group_id}-reports",
         broker=f"kafka://{settings.kafka_bootstrap}", store="memory://",
         web_host=settings.reports_host, web_port=settings.reports_port, web_enabled=True,
         web_in_thread=False, autodiscover=False, consumer_auto_offset_reset="earliest",
+        datadir=datadir.name,
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
     )
@@ -105,7 +118,7 @@ def build_reports_app(settings: Settings, clock: Clock | None = None) -> Reports
     table = app.Table(TABLE, default=int, partitions=settings.partitions,
                       key_type=str, value_type=int)
     metrics = ReportMetrics()
-    reports = ReportsApp(app, table, metrics)
+    reports = ReportsApp(app, table, metrics, datadir)
 
     @app.agent(events)
     async def count_transitions(stream: Any) -> AsyncIterator[None]:
@@ -149,14 +162,14 @@ def build_reports_app(settings: Settings, clock: Clock | None = None) -> Reports
 
 async def serve_forever(settings: Settings) -> None:
     reports = build_reports_app(settings)
-    await reports.app.start()
+    await reports.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("reports started", web=f"http://{settings.reports_host}:{settings.reports_port}")
     await stop.wait()
-    await reports.app.stop()
+    await reports.stop()
 
 
 def run(args: Any) -> int:

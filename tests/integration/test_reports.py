@@ -125,7 +125,7 @@ def rows(body: dict[str, object]) -> list[list[object]]:
 
 async def started(settings: Settings) -> ReportsApp:
     reports = build_reports_app(settings, ManualClock(NOW))
-    await reports.app.start()
+    await reports.start()
     return reports
 
 
@@ -152,7 +152,7 @@ async def test_live_reports_count_committed_events_and_survive_a_restart(
                     'previous_status="No Opt-In",source="keyword",status="Opt-Out"} 2.0'
                     in metrics)
         finally:
-            await reports.app.stop()
+            await reports.stop()
 
         # A new process has an empty table; faust rebuilds it from the changelog topic, and
         # the committed offsets keep it from counting the events again.
@@ -167,7 +167,7 @@ async def test_live_reports_count_committed_events_and_survive_a_restart(
             assert rows(body) == EXPECTED_7D
             assert sorted(again.counts()) == sorted(reports.counts())
         finally:
-            await again.app.stop()
+            await again.stop()
 
 
 async def test_the_report_command_counts_the_same_from_the_topic(tmp_path: Path) -> None:
