@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STACK := deploy/local
 PYTEST_ARGS ?=
 
-.PHONY: setup up down status topics demo run test test-unit bench lint clean-stack
+.PHONY: setup up down status topics demo run test test-unit bench lint lock clean-stack
 
 setup:
 	@$(STACK)/setup.sh
@@ -46,6 +46,14 @@ bench: setup
 lint: setup
 	@$(VENV)/bin/ruff check processor tests deploy
 	@$(VENV)/bin/mypy
+
+# Re-pins every dependency (with hashes) after a change of pyproject.toml: the image installs
+# deploy/requirements.lock, `make setup` deploy/requirements-dev.lock.
+lock: setup
+	@$(VENV)/bin/uv pip compile pyproject.toml --extra charts --universal --python-version 3.11 \
+		--generate-hashes --no-header -q -o deploy/requirements.lock
+	@$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --no-header -q -o deploy/requirements-dev.lock
 
 # Deletes the local stack's data (asks nothing: you asked by typing it).
 clean-stack: down

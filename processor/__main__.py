@@ -84,6 +84,42 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run although workers of the group are running")
     rebuild.set_defaults(run=_lazy("processor.cli.rebuild_state"))
 
+    ingress = commands.add_parser(
+        "ingress", help="serve carrier webhooks, send requests, commands and the consent API")
+    ingress.set_defaults(run=_lazy("processor.ingress.service"))
+
+    rows = commands.add_parser(
+        "import", help="import subscriptions from a CSV (phone,gateway,keyword,status) as "
+                       "commands; writes a per-row results CSV")
+    rows.add_argument("rows", type=Path, help="CSV with the columns phone,gateway,keyword,status")
+    rows.add_argument("--actor", required=True, help="who the import is recorded as")
+    rows.add_argument("--out", type=Path, help="results CSV (default: <rows>.results.csv)")
+    rows.add_argument("--timeout", type=float, default=120.0,
+                      help="seconds to wait for the results after the last row was sent")
+    rows.add_argument("--quiet", action="store_true", help="no progress bar")
+    rows.set_defaults(run=_lazy("processor.cli.import_rows"))
+
+    report = commands.add_parser(
+        "report", help="consent changes per day, gateway, transition and source, from the "
+                       "sms.consent-events topic")
+    report.add_argument("--since", default="7d", help="how far back: 7d, 24h, 90m (default 7d)")
+    report.add_argument("--gateway", help="only this gateway")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument("--chart", help="also draw opt-ins and opt-outs per day to this PNG")
+    report.set_defaults(run=_lazy("processor.reports.from_topic"))
+
+    reports = commands.add_parser(
+        "reports-service", help="serve live consent reports (/v1/reports, /metrics) from a "
+                                "faust table over sms.consent-events")
+    reports.set_defaults(run=_lazy("processor.reports.service"))
+
+    token = commands.add_parser(
+        "token", help="print a new API token and its tokens-file entry (only the hash is kept)")
+    token.add_argument("--actor", required=True, help="who the token acts as")
+    token.add_argument("--permission", action="append", default=[], dest="permissions",
+                       help="a permission to grant (repeat)")
+    token.set_defaults(run=_lazy("processor.cli.token"))
+
     validate = commands.add_parser(
         "validate", help="validate JSON Lines of one record type from stdin; print invalid lines")
     validate.add_argument("record", help="record name, e.g. inbound, send-request, consent-event")

@@ -1,31 +1,38 @@
 """``python -m processor demo``: a scripted conversation through the real stack.
 
-Starts the worker on private topics (a fresh prefix), plays the conversation one input at a
-time, waiting for each input's committed outputs, prints what happened, then the consent
-events and send results as tables, and removes its topics and Redis keys.
+Starts the worker and the ingress on private topics (a fresh prefix), plays the conversation
+one input at a time through the ingress (texts as Twilio-signed webhooks, sends and commands
+through the HTTP API with bearer tokens), waiting for each input's committed outputs, prints
+what happened, then the consent events and send results as tables and each phone's consent as
+the API answers it, and removes its topics and Redis keys.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from msgspec.structs import replace
+import yaml
+from aiokafka import AIOKafkaConsumer
+from msgspec import structs
 
 from processor import codec
 from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_keys import delete_keys
 from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.app import start_worker
-from processor.domain.gateways import MANUAL_PERMISSION
+from processor.config import load_gateways
+from processor.domain.gateways import MANUAL_PERMISSION, Gateways
 from processor.domain.models import (
     Command,
     CommandType,
@@ -35,6 +42,9 @@ from processor.domain.models import (
     SendRequest,
     SendResult,
 )
+from processor.ingress.service import start_ingress
+from processor.ingress.signatures import TWILIO_SIGNATURE_HEADER, twilio_signature
+from processor.ingress.tokens import Permission, hash_token
 from processor.logs import configure_logging
 from processor.settings import Settings
 from processor.topics import Topic
@@ -149,53 +159,118 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+@dataclass
+class Doors:
+    """The demo's way in: the ingress's URL, its Twilio token and the callers' API tokens."""
+
+    url: str
+    twilio_token: str
+    tokens: dict[str, str]  # actor -> bearer token
+    gateways: Gateways
+    http: aiohttp.ClientSession
+
+    async def deliver(self, step: InboundMessage | SendRequest | Command) -> str:
+        """Sends one input through the ingress; returns what the ingress answered."""
+        if isinstance(step, InboundMessage):
+            number = self.gateways.get(step.gateway).number or step.to
+            form = {"MessageSid": step.message_id, "From": step.phone, "To": number,
+                    "Body": step.body, "NumMedia": "0"}
+            path = "/webhooks/twilio/sms"
+            # Twilio's signature over the URL and the form, as Twilio sends it.
+            signature = twilio_signature(self.twilio_token, self.url + path, form.items())
+            async with self.http.post(self.url + path, data=form,
+                                      headers={TWILIO_SIGNATURE_HEADER: signature}) as answer:
+                await answer.read()
+                return f"POST {path} (Twilio-signed) -> {answer.status}"
+        if isinstance(step, SendRequest):
+            path, actor = "/v1/send-requests", "marketing-app"
+            body: dict[str, Any] = {"request_id": step.request_id, "to": step.phone,
+                                    "gateway": step.gateway, "body": step.body,
+                                    "kind": step.kind.value, "requested_by": step.requested_by}
+        else:
+            path, actor = "/v1/commands", step.actor
+            body = {"command_id": step.command_id, "type": step.type.value,
+                    "phone": step.phone, "gateway": step.gateway}
+        async with self.http.post(self.url + path, json=body, headers={
+                "Authorization": f"Bearer {self.tokens[actor]}"}) as answer:
+            await answer.read()
+            return f"POST {path} as {actor} -> {answer.status}"
+
+    async def consent(self, phone: str) -> dict[str, Any]:
+        async with self.http.get(f"{self.url}/v1/consent/{phone}", headers={
+                "Authorization": f"Bearer {self.tokens['jo@acme.example']}"}) as answer:
+            answer.raise_for_status()
+            view: dict[str, Any] = await answer.json()
+            return view
+
+
+def _write_tokens(path: Path) -> dict[str, str]:
+    grants = {"marketing-app": [Permission.SEND],
+              "jo@acme.example": [Permission.MANUAL_OPT_IN_OUT, Permission.READ_CONSENT]}
+    tokens = {actor: secrets.token_urlsafe(24) for actor in grants}
+    path.write_text(yaml.safe_dump({"tokens": [
+        {"actor": actor, "sha256": hash_token(tokens[actor]),
+         "permissions": [p.value for p in grants[actor]]} for actor in grants]}))
+    return tokens
+
+
 async def play(settings: Settings) -> int:
-    running = await start_worker(settings, with_web=False)
-    producer = AIOKafkaProducer(**kafka_client_options(settings), acks="all",
-                                enable_idempotence=True)
-    outputs = Outputs(settings)
-    await producer.start()
-    await outputs.consumer.start()
-    try:
-        await running.wait_serving(60)
-        print(f"\nconsent-gate demo (topics {settings.topic_prefix}*)\n")
+    with tempfile.TemporaryDirectory(prefix="cg-demo-") as tmp:
+        tokens_file = Path(tmp) / "tokens.yaml"
+        tokens = _write_tokens(tokens_file)
+        twilio_token = secrets.token_hex(16)
+        settings = replace(settings, ingress_port=0, ingress_tokens_file=tokens_file,
+                           twilio_auth_token=twilio_token)
+        running = await start_worker(settings, with_web=False)
+        ingress = await start_ingress(settings)
+        outputs = Outputs(settings)
+        await outputs.consumer.start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                doors = Doors(ingress.url, twilio_token, tokens,
+                              load_gateways(settings.gateways_file), http)
+                await running.wait_serving(60)
+                await _converse(settings, doors, outputs)
+            return 0
+        finally:
+            await outputs.consumer.stop()
+            await ingress.stop()
+            await running.stop()
 
-        def now() -> int:
-            return time.time_ns() // 1_000_000
 
-        for caption, step in script(now):
-            print(f"> {caption}")
-            if isinstance(step, Wait):
-                await asyncio.sleep(step.seconds)
-            else:
-                stamped = _stamped(step, now())
-                topic, value = _encode(stamped)
-                await producer.send_and_wait(settings.topics(topic), value,
-                                             key=codec.encode_key(stamped.phone))
-            for topic, record in await outputs.poll_until_quiet():
-                print(f"    {describe(topic, record)}")
-        _print_tables(outputs.records)
-        return 0
-    finally:
-        await outputs.consumer.stop()
-        await producer.stop()
-        await running.stop()
+async def _converse(settings: Settings, doors: Doors, outputs: Outputs) -> None:
+    print(f"\nconsent-gate demo (topics {settings.topic_prefix}*, ingress {doors.url})\n")
+
+    def now() -> int:
+        return time.time_ns() // 1_000_000
+
+    for caption, step in script(now):
+        print(f"> {caption}")
+        if isinstance(step, Wait):
+            await asyncio.sleep(step.seconds)
+        else:
+            print(f"    {await doors.deliver(_stamped(step, now()))}")
+        for topic, record in await outputs.poll_until_quiet():
+            print(f"    {describe(topic, record)}")
+    _print_tables(outputs.records)
+    print("Consent as the API answers it (GET /v1/consent/{phone})\n")
+    rows = []
+    for phone in (ANA, BEN, CARA):
+        view = await doors.consent(phone)
+        rows += [[phone, s["gateway"], s["keyword"] or "", s["status"], s["source"],
+                  str(s["version"]), s["changed_at"] or ""] for s in view["subscriptions"]]
+        if view["global_opt_out"]:
+            rows.append([phone, "*", "", "Opt-Out", "global", "", ""])
+    print(table(["phone", "gateway", "keyword", "status", "source", "v", "changed at"], rows))
+    print()
 
 
 def _stamped(step: InboundMessage | SendRequest | Command,
              ms: int) -> InboundMessage | SendRequest | Command:
     """The input stamped with the time it is played (the script is written ahead)."""
     if isinstance(step, InboundMessage):
-        return replace(step, received_at=ms)
-    return replace(step, created_at=ms)
-
-
-def _encode(step: InboundMessage | SendRequest | Command) -> tuple[Topic, bytes]:
-    if isinstance(step, InboundMessage):
-        return Topic.INBOUND, codec.encode_inbound(step)
-    if isinstance(step, SendRequest):
-        return Topic.SEND_REQUESTS, codec.encode_send_request(step)
-    return Topic.COMMANDS, codec.encode_command(step)
+        return structs.replace(step, received_at=ms)
+    return structs.replace(step, created_at=ms)
 
 
 def _print_tables(records: list[tuple[Topic, Any]]) -> None:

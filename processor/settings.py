@@ -79,6 +79,23 @@ class Settings:
     web_host: str = "127.0.0.1"
     log_format: str = "auto"  # auto | json | console
     log_level: str = "info"
+    # Ingress (`python -m processor ingress`): carrier webhooks, send requests and the consent
+    # API over HTTP. Secrets are read from the environment (a Kubernetes Secret) and never
+    # shown (repr, logs: see _SECRET_FIELDS); an empty secret disables the door it guards (503).
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int = 8080
+    # The public base URL carriers call (https://sms.example.com): Twilio signs the URL it
+    # called, which a proxy in front of the ingress rewrites. Empty: the URL as received.
+    ingress_public_url: str = ""
+    # YAML list of API tokens as sha256 hashes with their actor and permissions.
+    ingress_tokens_file: Path | None = None
+    twilio_auth_token: str = ""
+    # Shared secret of the generic JSON webhook (HMAC-SHA256 over the body).
+    ingress_hmac_secret: str = ""
+    ingress_max_body_bytes: int = 256 * 1024
+    # Live consent reports (`python -m processor reports-service`): /v1/reports and /metrics.
+    reports_host: str = "127.0.0.1"
+    reports_port: int = 6067
     topics: TopicNames = field(default_factory=TopicNames)
 
     @classmethod
@@ -115,6 +132,11 @@ class Settings:
                                 "CG_BUFFER_MAX_RECORDS must be at least 1")
         if self.log_format not in {"auto", "json", "console"}:
             raise SettingsError("CG_LOG_FORMAT must be auto, json or console")
+        if not 0 <= self.ingress_port < 65536:
+            raise SettingsError("CG_INGRESS_PORT must be a TCP port (0: any free one)")
+        if self.ingress_public_url and not self.ingress_public_url.startswith(
+                ("http://", "https://")):
+            raise SettingsError("CG_INGRESS_PUBLIC_URL must start with http:// or https://")
         if self.topics.prefix != self.topic_prefix:
             raise SettingsError("topics and topic_prefix disagree; build Settings via from_env")
         if self.replication_factor < 1:
@@ -194,7 +216,7 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret the settings hold (passwords, also inside REDIS_URL), to be redacted."""
-        found = {self.kafka_sasl_password, self.kafka_ssl_key_password,
+        found = {*(getattr(self, name) for name in _SECRET_FIELDS),
                  *_url_secrets(self.redis_url)}
         return tuple(sorted((s for s in found if s), key=len, reverse=True))
 
@@ -219,7 +241,8 @@ class Settings:
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 REDACTED = "***"
-_SECRET_FIELDS = frozenset({"kafka_sasl_password", "kafka_ssl_key_password"})
+_SECRET_FIELDS = frozenset({"kafka_sasl_password", "kafka_ssl_key_password",
+                            "twilio_auth_token", "ingress_hmac_secret"})
 _CLUSTER_FIELDS = ("kafka_bootstrap", "kafka_security_protocol", "kafka_sasl_mechanism",
                    "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile",
                    "kafka_ssl_certfile", "kafka_ssl_keyfile", "kafka_ssl_key_password",

@@ -19,9 +19,10 @@ pick_python() {
 
 as_root() { if [[ "$(id -u)" == 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-# 1. venv + deps. The stamp holds a hash of pyproject.toml, so a changed dependency list reinstalls.
+# 1. venv + deps, pinned with hashes by deploy/requirements-dev.lock (make lock). The stamp
+# holds a hash of pyproject.toml and the lock, so a changed dependency list reinstalls.
 stamp="$VENV/.installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml deploy/requirements-dev.lock | sha256sum | cut -d' ' -f1)"
 if [[ ! -x "$PY" ]]; then
   log "creating venv in $VENV"
   "$(pick_python)" -m venv "$VENV"
@@ -29,7 +30,8 @@ fi
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   log "installing python dependencies"
   "$PY" -m pip install -q --upgrade pip setuptools wheel
-  "$PY" -m pip install -q -e '.[dev]'
+  "$PY" -m pip install -q --require-hashes -r deploy/requirements-dev.lock
+  "$PY" -m pip install -q --no-deps -e .
   echo "$want" >"$stamp"
 fi
 

@@ -1,0 +1,1 @@
+"""Consent reports: live (faust table over sms.consent-events) and from the topic (CLI)."""
