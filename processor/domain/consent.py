@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
+import msgspec
 from msgspec.structs import replace
 
 from processor.domain.gateways import (
@@ -59,12 +60,12 @@ PHONE_SOURCES = frozenset({ConsentSource.KEYWORD, ConsentSource.CONFIRMATION})
 SubKey = tuple[str, str | None]
 
 
-@dataclass(frozen=True, slots=True)
-class PhoneState:
-    """Every subscription of one phone, keyed by (gateway, keyword scope)."""
+class PhoneState(msgspec.Struct, frozen=True, gc=False):
+    """Every subscription of one phone, keyed by (gateway, keyword scope). A Struct: one is
+    built per phone and batch, and per decision that changes it."""
 
     phone: str
-    subscriptions: Mapping[SubKey, Subscription] = field(default_factory=dict)
+    subscriptions: Mapping[SubKey, Subscription] = msgspec.field(default_factory=dict)
 
     def get(self, gateway: str, keyword: str | None = None) -> Subscription:
         found = self.subscriptions.get((gateway, keyword))
@@ -87,9 +88,8 @@ class PhoneState:
         return PhoneState(self.phone, MappingProxyType(subs))
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Everything one input (or one window expiry) produced."""
+class Decision(msgspec.Struct, frozen=True, gc=False):
+    """Everything one input (or one window expiry) produced (one per input: a Struct)."""
 
     cause_id: str
     changed: tuple[Subscription, ...] = ()
@@ -102,6 +102,9 @@ class Decision:
 
 class Effects:
     """Collects the outputs of one decision while it is being made (never escapes a decision)."""
+
+    __slots__ = ("cause_id", "changed", "events", "notices", "now", "outbound", "phone",
+                 "results")
 
     def __init__(self, cause_id: str, phone: str, now: int) -> None:
         self.cause_id = cause_id
@@ -346,6 +349,11 @@ INBOUND_RULES: tuple[InboundRule, ...] = (
 )
 
 
+# The rules that name each trigger, in table order: the others cannot match it.
+_INBOUND_BY_TRIGGER: Mapping[Trigger, tuple[InboundRule, ...]] = MappingProxyType({
+    trigger: tuple(r for r in INBOUND_RULES if trigger in r.triggers) for trigger in Trigger})
+
+
 def _trigger(c: Classification, gw: GatewayConfig) -> Trigger:
     if c.intent is Intent.OPT_OUT:
         return Trigger.SCOPE_OPT_OUT if c.scope else Trigger.OPT_OUT
@@ -373,7 +381,7 @@ def _inbound_targets(state: PhoneState, gateway: str, trigger: Trigger,
 def match_inbound_rule(trigger: Trigger, gw: GatewayConfig, sub: Subscription,
                        now: int) -> InboundRule | None:
     """The first rule of ``INBOUND_RULES`` that applies, or None (nothing happens)."""
-    for rule in INBOUND_RULES:
+    for rule in _INBOUND_BY_TRIGGER[trigger]:
         if rule.matches(trigger, gw, sub, now):
             return rule
     return None
@@ -525,9 +533,14 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
 )
 
 
+# The rules that name each command type, in table order: the others cannot match it.
+_COMMAND_BY_TYPE: Mapping[CommandType, tuple[CommandRule, ...]] = MappingProxyType({
+    kind: tuple(r for r in COMMAND_RULES if kind in r.commands) for kind in CommandType})
+
+
 def match_command_rule(command: Command, sub: Subscription,
                        gateway_level: Subscription) -> CommandRule | None:
-    for rule in COMMAND_RULES:
+    for rule in _COMMAND_BY_TYPE[command.type]:
         if rule.matches(command, sub, gateway_level):
             return rule
     return None
