@@ -629,7 +629,10 @@ class Worker:
         assert self._consumer is not None
         slot = self.slots[number]
         started = time.monotonic()
-        inputs = [self._input(tp, r) for tp, r in records]
+        names = self._names
+        inputs = [InputRecord(names[tp.topic], tp.partition, r.offset, r.key, r.value,
+                              r.timestamp, tuple(r.headers) if r.headers else (), tp.topic)
+                  for tp, r in records]
         offsets = {tp: r.offset + 1 for tp, r in records}  # the last one of each partition
         progress = Progress(
             committed={self._names[tp.topic].value: o for tp, o in slot.committed.items()},
@@ -692,12 +695,6 @@ class Worker:
                  decided=outcome.decided, replayed=outcome.replayed, invalid=outcome.invalid,
                  outputs=len(outcome.outputs), ms=round(elapsed * 1000, 1))
 
-    def _input(self, tp: TopicPartition, record: Any) -> InputRecord:
-        return InputRecord(
-            topic=self._names[tp.topic], partition=tp.partition, offset=record.offset,
-            key=record.key, value=record.value, timestamp=record.timestamp,
-            headers=tuple(record.headers or ()), source=tp.topic)
-
     def _stop_partition(self, slot: PartitionSlot, reason: str) -> None:
         """Stops fetching every input topic of the partition number and reports why."""
         assert self._consumer is not None
@@ -746,6 +743,9 @@ class Worker:
         for topic, records in by_topic.items():
             name = self.settings.topics(topic)
             count = await self._partition_count(producer, name)
+            if count == self.settings.partitions:
+                grouped[(name, number)] += records  # _partition's answer for every key
+                continue
             for output in records:
                 grouped[(name, _partition(topic, number, count, self.settings.partitions,
                                           output.key))].append(output)
