@@ -153,6 +153,7 @@ class Worker:
         self._names = {settings.topics(t): t for t in INPUT_TOPICS}
         self._consumer: AIOKafkaConsumer | None = None
         self._tick_producer: AIOKafkaProducer | None = None
+        self._end_reader: AIOKafkaConsumer | None = None
         self._partition_counts: dict[str, int] = {}
         self._dlq_limit = DeadLetterLimit(settings.dlq_window, settings.dlq_max_invalid_ratio,
                                           settings.dlq_min_invalid)
@@ -196,16 +197,24 @@ class Worker:
         tick_producer = AIOKafkaProducer(
             **kafka, acks="all", enable_idempotence=True,
             client_id=f"{s.group_id}-timer")
+        # The order check's end offsets on connections of their own: a broker answers one
+        # connection's requests in order, so on the consumer's they would wait behind its
+        # fetch, which the broker holds up to fetch_max_wait_ms when nothing arrives.
+        end_reader = AIOKafkaConsumer(
+            **kafka, enable_auto_commit=False, isolation_level="read_committed",
+            client_id=f"{s.group_id}-order")
         try:
             await tick_producer.start()
+            await end_reader.start()
             await consumer.start()
         except BaseException:
             # start() is retried while Kafka is unreachable: leave no client behind.
-            for client in (consumer, tick_producer):
+            for client in (consumer, end_reader, tick_producer):
                 with contextlib.suppress(Exception):
                     await client.stop()
             raise
         self._consumer, self._tick_producer = consumer, tick_producer
+        self._end_reader = end_reader
         self._consumer.subscribe(list(self._names), listener=_Rebalance(self))
         self.health.kafka_ok = True
 
@@ -224,6 +233,8 @@ class Worker:
             self.slots.clear()
             if self._tick_producer is not None:
                 await self._tick_producer.stop()
+            if self._end_reader is not None:
+                await self._end_reader.stop()
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -381,6 +392,10 @@ class Worker:
             transactional_id=f"{s.group_id}-{s.topic_prefix}p{number}",
             transaction_timeout_ms=s.transaction_timeout_ms, acks="all",
             enable_idempotence=True, linger_ms=0, max_batch_size=512 * 1024,
+            # The next transaction's first request often meets the last one's markers still
+            # being written (CONCURRENT_TRANSACTIONS): retried after 20 ms, not 100 (aiokafka
+            # does the same for AddPartitionsToTxn, as the Java client does).
+            retry_backoff_ms=20,
             client_id=f"{s.group_id}-p{number}",
         )
         try:
@@ -518,7 +533,8 @@ class Worker:
         if not unknown:
             return set()
         self.metrics.order_checks.inc()
-        ends = await consumer.end_offsets(list(unknown))
+        assert self._end_reader is not None
+        ends = await self._end_reader.end_offsets(list(unknown))
         return {tp for tp, position in unknown.items() if position >= ends[tp]}
 
     def _note_waits(self, waiting: Mapping[int, list[TopicPartition]],
@@ -718,8 +734,13 @@ class Worker:
             outcome = await self.processor.process(inputs, slot.number, progress)
             self.health.redis_ok = True
             recent = self._dlq_limit.check(slot.recent_invalid, outcome.invalid_flags)
-            await self._send_all(producer, slot.number, outcome.outputs)
+            # Not alongside the sends: since Kafka 3.6 a broker verifies a transaction's first
+            # write to each partition with the transaction coordinator, one verification per
+            # transactional id at a time; a TxnOffsetCommit and a produce verified together
+            # fail one another (COORDINATOR_NOT_AVAILABLE / NOT_ENOUGH_REPLICAS) and aiokafka
+            # retries after a backoff.
             await offsets_added
+            await self._send_all(producer, slot.number, outcome.outputs)
             await producer.commit_transaction()
         except BaseException as exc:
             await asyncio.wait([offsets_added])
