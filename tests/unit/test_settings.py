@@ -196,3 +196,11 @@ def test_log_lines_show_no_secret(capsys: pytest.CaptureFixture[str]) -> None:
     except ValueError:
         record.exc_info = sys.exc_info()
     assert "kafka-pw-4821" not in formatter.format(record)
+
+
+def test_the_evidence_retention_is_days_or_forever() -> None:
+    assert Settings.from_env({}).evidence_retention_days == 5 * 365 + 1
+    assert Settings.from_env({"CG_EVIDENCE_RETENTION_DAYS": "-1"}).evidence_retention_days == -1
+    for bad in ("0", "-2"):
+        with pytest.raises(SettingsError, match="CG_EVIDENCE_RETENTION_DAYS must be at least 1"):
+            Settings.from_env({"CG_EVIDENCE_RETENTION_DAYS": bad})
