@@ -53,7 +53,15 @@ class FrequencyCap:
 
     def describe(self) -> str:
         per = " per campaign keyword" if self.per_keyword else ""
-        return f"{self.max_sends} campaign sends in {describe_duration(self.window_ms)}{per}"
+        return f"{self.max_sends} campaign sends in {self.window}{per}"
+
+    @property
+    def window(self) -> str:
+        """The window as the statutes say it ("24 hours"), in hours up to four days."""
+        hours, rest = divmod(self.window_ms, 3_600_000)
+        if not rest and 0 < hours <= 96:
+            return f"{hours} hour{'s' if hours != 1 else ''}"
+        return describe_duration(self.window_ms)
 
 
 # Modes in which only an Opt-In subscription may be texted.

@@ -30,7 +30,7 @@ from processor.domain.consent import (
     SendLog,
     window_open,
 )
-from processor.domain.gateways import GatewayConfig, GatewayMode, describe_duration
+from processor.domain.gateways import GatewayConfig, GatewayMode
 from processor.domain.models import (
     ConsentSource,
     ReplyKind,
@@ -111,7 +111,7 @@ def _cap_text(ctx: SendContext) -> str:
     subject = f" for keyword {ctx.request.keyword}" if cap.per_keyword and ctx.request.keyword \
         else ""
     return (f"{_sent_in_window(ctx)} campaign sends{subject} to this phone in the last "
-            f"{describe_duration(cap.window_ms)}; the gateway's cap is {cap.describe()}")
+            f"{cap.window}; the gateway's cap is {cap.describe()}")
 
 
 @lru_cache(maxsize=4096)

@@ -33,8 +33,8 @@ def test_a_fourth_campaign_text_within_24_hours_is_refused() -> None:
     decision = talk.send(kind=SendKind.CAMPAIGN)
     (result,) = decision.results
     assert (result.status, result.debug) == (SendStatus.ERROR, SendDebug.FREQUENCY_CAP)
-    assert result.detail == ("3 campaign sends to this phone in the last 1 day; the "
-                             "gateway's cap is 3 campaign sends in 1 day")
+    assert result.detail == ("3 campaign sends to this phone in the last 24 hours; the "
+                             "gateway's cap is 3 campaign sends in 24 hours")
     assert decision.outbound == ()
     # Conversations and transactional texts are not counted and not capped.
     assert [r.status for r in talk.send(kind=SendKind.TRANSACTIONAL).results] == [
