@@ -31,9 +31,10 @@ QUIET_HOURS_RULES: tuple[QuietHoursRule, ...] = (
         citation="47 CFR 64.1200(c)(1) (TCPA rules, FCC 92-443, 7 FCC Rcd 8752)",
         source="https://transition.fcc.gov/Bureaus/Common_Carrier/Orders/1994/fcc92443.txt",
         note="No telephone solicitation 'before the hour of 8 a.m. or after 9 p.m. (local time "
-             "at the called party's location)'; texts are calls under the TCPA. In force since "
-             "the TCPA's effective date, a year after its enactment (Pub. L. 102-243, "
-             "1991-12-20); the FCC adopted the rule in FCC 92-443 (1992-09-17)."),
+             "at the called party's location)'; texts are calls under the TCPA. The FCC "
+             "adopted the rule in FCC 92-443 (1992-09-17); its TCPA rules took effect on "
+             "1992-12-20 (Mobile Secure Gateway's TCPA summary; Pub. L. 102-243 was enacted "
+             "1991-12-20)."),
     QuietHoursRule(
         "US-FL", date(2021, 7, 1), every_day(8, 20),
         citation="Fla. Stat. §501.616(6)(a), as amended by ch. 2021-185, Laws of Fla. "
