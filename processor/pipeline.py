@@ -12,8 +12,7 @@ record) is answered with the stored outputs, and the state is not touched again.
 
 from __future__ import annotations
 
-import heapq
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -64,17 +63,14 @@ class BatchOutcome:
     invalid: int = 0
     # One flag per input record, in input order: True when it became a dead letter.
     invalid_flags: list[bool] = field(default_factory=list)
+    # Input records per (topic, "decided" | "replayed" | "dead_lettered"), for the metrics.
+    counts: Counter[tuple[Topic, str]] = field(default_factory=Counter)
 
-    def undecided(self, letter: OutputRecord) -> None:
+    def undecided(self, record: InputRecord, letter: OutputRecord) -> None:
         self.outputs.append(letter)
         self.invalid += 1
         self.invalid_flags.append(True)
-
-
-def merge_by_time(per_topic: Iterable[Sequence[InputRecord]]) -> list[InputRecord]:
-    """Interleaves the co-partitioned topics by record time, keeping each topic partition's
-    own order intact (per-phone order within a topic is never changed)."""
-    return list(heapq.merge(*per_topic, key=lambda r: r.timestamp))
+        self.counts[(record.topic, "dead_lettered")] += 1
 
 
 # Stored outcomes: a list of [topic, key, value] with one shortcut: the forwarded copy of the
@@ -88,7 +84,15 @@ class BatchProcessor:
         self._store = store
         self._gateways = gateways
         self._clock = clock
-        self._regions = gateways.regions
+
+    @property
+    def gateways(self) -> Gateways:
+        return self._gateways
+
+    def use_gateways(self, gateways: Gateways) -> None:
+        """Decides later batches with `gateways` (a batch in progress keeps the ones it
+        started with): the worker reloads its gateways file on SIGHUP."""
+        self._gateways = gateways
 
     async def process(self, records: Sequence[InputRecord], partition: int,
                       progress: Progress = NO_PROGRESS) -> BatchOutcome:
@@ -96,12 +100,14 @@ class BatchProcessor:
         store records `progress` with the batch's writes (and refuses them, raising
         StoreBehindError, when it is behind `progress.committed`)."""
         now = self._clock.now_ms()
+        gateways = self._gateways  # one configuration for the whole batch
+        regions = gateways.regions
         out = BatchOutcome()
         decoded: list[tuple[InputRecord, Input | Exception]] = []
         wanted: dict[str, list[str]] = defaultdict(list)
         for record in records:
             try:
-                parsed = codec.decode_input(record.topic, record.value, self._regions)
+                parsed = codec.decode_input(record.topic, record.value, regions)
             except Exception as exc:  # every failure becomes a dead letter
                 decoded.append((record, exc))
                 continue
@@ -119,7 +125,7 @@ class BatchProcessor:
 
         for record, item in decoded:
             if isinstance(item, Exception):
-                out.undecided(dead_letter_record(record, item, now))
+                out.undecided(record, dead_letter_record(record, item, now))
                 continue
             phone, oid = item.phone, outcome_id(item)
             stored = known.get((phone, oid))
@@ -128,11 +134,12 @@ class BatchProcessor:
                     out.outputs.extend(rehydrate(stored, item))
                     out.replayed += 1
                     out.invalid_flags.append(False)
+                    out.counts[(record.topic, "replayed")] += 1
                     continue
-                decision = decide(states[phone], item, self._gateways, now)
+                decision = decide(states[phone], item, gateways, now)
                 encoded = encode_decision(decision)
             except Exception as exc:  # a reused id, or a bug: never a stopped worker
-                out.undecided(dead_letter_record(record, exc, now))
+                out.undecided(record, dead_letter_record(record, exc, now))
                 continue
             states[phone] = states[phone].with_changes(decision.changed, decision.send_logs)
             for sub in decision.changed:
@@ -145,6 +152,7 @@ class BatchProcessor:
             out.outputs.extend(record for record, _ in encoded)
             out.decided += 1
             out.invalid_flags.append(False)
+            out.counts[(record.topic, "decided")] += 1
 
         writes = [
             _write(loaded[phone].state, changed[phone].values(), new_outcomes[phone],

@@ -271,6 +271,9 @@ def _read(raw: object, t: mi.Type, path: str, reading: Reading, extra: dict[str,
     if isinstance(t, mi.VarTupleType):
         if type(raw) is not list:
             raise wrong_type(path, "an array", raw)
+        if t.max_length is not None and len(raw) > t.max_length:  # before reading the items
+            raise DecodeError(ErrorType.INVALID_VALUE, path,
+                              f"more than {t.max_length} items ({len(raw)})")
         return tuple(_read(item, t.item_type, f"{path}[{index}]", reading, {})
                      for index, item in enumerate(raw))
     if isinstance(t, mi.StructType):

@@ -147,8 +147,16 @@ class _Writer:
                 return {"$ref": COMMON + name}
             return self.struct(info.cls, ref=False)
         if isinstance(info, mi.VarTupleType):
-            item = typing.get_args(_bare_alias(hint))[0]
-            return {"type": "array", "items": self.field(item, None)}
+            bare = _bare_alias(hint)
+            while typing.get_origin(bare) is typing.Annotated:  # the list's own constraints
+                bare = typing.get_args(bare)[0]
+            array: dict[str, Any] = {"type": "array",
+                                     "items": self.field(typing.get_args(bare)[0], None)}
+            if info.min_length is not None:
+                array["minItems"] = info.min_length
+            if info.max_length is not None:
+                array["maxItems"] = info.max_length
+            return array
         return self.leaf(hint, info, extra, shared=False)
 
     def leaf(self, hint: Any, info: mi.Type, extra: dict[str, Any], *,

@@ -161,6 +161,7 @@ class ErrorType(enum.StrEnum):
     UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
     UNKNOWN_TOPIC = "unknown_topic"
     REUSED_ID = "reused_id"
+    TOO_LARGE = "too_large"
     INTERNAL = "internal"
 
 
@@ -297,6 +298,8 @@ ProviderText = Annotated[str, Meta(max_length=128)]
 MediaCount = Annotated[int, Meta(ge=0, le=1000)]
 Campaign = Annotated[str, Meta(min_length=1, max_length=128)]
 Permission = Annotated[str, Meta(min_length=1, max_length=128)]
+# A command names a handful of permissions; a list of millions is an attack, not a command.
+MAX_PERMISSIONS = 64
 StateDetail = Annotated[str, Meta(max_length=1024)]
 Reason = Annotated[str, Meta(min_length=1, max_length=MAX_REASON)]
 # An output field added within its record's version: records written before it lack it, so
@@ -458,9 +461,9 @@ class Command(Record, kw_only=True, frozen=True):
     keyword: Annotated[Keyword | None, Meta(description=(
         'Optional: the keyword scope of the subscription; absent or null means the '
         'whole gateway.'))] = None
-    permissions: Annotated[tuple[Permission, ...], Meta(description=(
+    permissions: Annotated[tuple[Permission, ...], Meta(max_length=MAX_PERMISSIONS, description=(
         "Optional: the actor's permissions (e.g. to override another source's opt-out);"
-        ' absent or null means none.'))] = ()
+        ' absent or null means none; at most 64.'))] = ()
     import_status: Annotated[ImportStatus | None, Meta(description=(
         "The row's status in an import (MobileConnect): Active or Subscribe opt in, "
         'Unsubscribe opts out. Required for type import, not allowed (absent or null) '

@@ -16,7 +16,7 @@ NO, PENDING, IN, OUT = (ConsentStatus.NO_OPT_IN, ConsentStatus.OPT_IN_PENDING,
 def event(gateway: str, previous: ConsentStatus, status: ConsentStatus, at: int,
           source: ConsentSource = ConsentSource.KEYWORD) -> ConsentEvent:
     return ConsentEvent(event_id="e", phone="+12025550143", gateway=gateway, keyword=None,
-                        previous_status=previous, status=status, source=source, detail="x",
+                        previous_status=previous, status=status, source=source, detail="",
                         actor=None, cause_id="c", version=1, occurred_at=at)
 
 
