@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from processor import codec
-from processor.domain.consent import Decision, PhoneState, SubKey, has_open_window
+from processor.domain.consent import Decision, PhoneState, SendLog, SubKey, due_at
 from processor.domain.engine import Input, cause_id, decide
 from processor.domain.gateways import Gateways
 from processor.domain.ids import joined_id
@@ -120,6 +120,7 @@ class BatchProcessor:
             (p, c): v for p in wanted for c, v in loaded[p].outcomes.items()
         }
         changed: dict[str, dict[SubKey, Subscription]] = defaultdict(dict)
+        logs: dict[str, dict[SubKey, SendLog]] = defaultdict(dict)
         new_outcomes: dict[str, dict[str, bytes]] = defaultdict(dict)
 
         for record, item in decoded:
@@ -140,9 +141,11 @@ class BatchProcessor:
             except Exception as exc:  # a reused id, or a bug: never a stopped worker
                 out.undecided(record, dead_letter_record(record, exc, now))
                 continue
-            states[phone] = states[phone].with_changes(decision.changed)
+            states[phone] = states[phone].with_changes(decision.changed, decision.send_logs)
             for sub in decision.changed:
                 changed[phone][(sub.gateway, sub.keyword)] = sub
+            for log in decision.send_logs:
+                logs[phone][log.key] = log
             packed = pack_outcome(encoded, content_digest(item))
             new_outcomes[phone][oid] = packed
             known[(phone, oid)] = packed  # a duplicate later in this batch replays it
@@ -152,7 +155,8 @@ class BatchProcessor:
             out.counts[(record.topic, "decided")] += 1
 
         writes = [
-            _write(loaded[phone].state, changed[phone].values(), new_outcomes[phone])
+            _write(loaded[phone].state, changed[phone].values(), new_outcomes[phone],
+                   logs[phone].values())
             for phone in wanted if changed[phone] or new_outcomes[phone]
         ]
         if writes or progress.covered:
@@ -161,16 +165,16 @@ class BatchProcessor:
 
 
 def _write(before: PhoneState, changed: Iterable[Subscription],
-           outcomes: dict[str, bytes]) -> PhoneWrite:
-    """The phone's write: new values fenced by the versions read, and the windows left."""
+           outcomes: dict[str, bytes], logs: Iterable[SendLog] = ()) -> PhoneWrite:
+    """The phone's write: new values fenced by the versions read, and the due times left."""
     subscriptions, left = [], []
     for sub in changed:
         read = before.get(sub.gateway, sub.keyword)
         subscriptions.append((sub, read.version))
-        if has_open_window(read) and not (has_open_window(sub)
-                                          and sub.pending_until == read.pending_until):
+        if due_at(read) is not None and due_at(sub) != due_at(read):
             left.append(read)
-    return PhoneWrite(before.phone, subscriptions, outcomes, left)
+    send_logs = [(log, before.send_log(log.gateway, log.keyword).version) for log in logs]
+    return PhoneWrite(before.phone, subscriptions, outcomes, left, send_logs)
 
 
 def dead_letter_record(record: InputRecord, error: Exception, now: int) -> OutputRecord:
@@ -272,9 +276,12 @@ _ID_FIELDS = {InboundMessage: "message_id", SendRequest: "request_id", Command: 
 
 
 def _forwarded_copy(item: SendRequest, outputs: Sequence[OutputRecord]) -> OutputRecord:
-    """The outbound record of a forwarded request, rebuilt from the request and its result."""
-    result = next(codec.decode_send_result(o.value) for o in outputs
-                  if o.topic is Topic.SEND_RESULTS and o.value is not None)
+    """The outbound record of a forwarded request, rebuilt from the request and its result
+    (its own: a send's decision may also release held requests, with results of theirs)."""
+    results = (codec.decode_send_result(o.value) for o in outputs
+               if o.topic is Topic.SEND_RESULTS and o.value is not None)
+    result = next(r for r in results if r.request_id == item.request_id
+                  and r.status is SendStatus.FORWARDED)
     assert result.status is SendStatus.FORWARDED
     assert result.message_id is not None
     message = OutboundMessage(

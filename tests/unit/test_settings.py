@@ -213,3 +213,11 @@ def test_the_reports_service_gets_the_same_kafka_security_in_fausts_form() -> No
     assert isinstance(credentials, SASLCredentials)
     assert (credentials.username, credentials.password, credentials.mechanism.value,
             credentials.ssl_context) == ("u", "p", "SCRAM-SHA-512", None)
+
+
+def test_the_evidence_retention_is_days_or_forever() -> None:
+    assert Settings.from_env({}).evidence_retention_days == 5 * 365 + 1
+    assert Settings.from_env({"CG_EVIDENCE_RETENTION_DAYS": "-1"}).evidence_retention_days == -1
+    for bad in ("0", "-2"):
+        with pytest.raises(SettingsError, match="CG_EVIDENCE_RETENTION_DAYS must be at least 1"):
+            Settings.from_env({"CG_EVIDENCE_RETENTION_DAYS": bad})
