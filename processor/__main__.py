@@ -118,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--chart", help="also draw opt-ins and opt-outs per day to this PNG")
     report.set_defaults(run=_lazy("processor.reports.from_topic"))
 
+    evidence = commands.add_parser(
+        "evidence", help="a phone's full consent history with its evidence, from the "
+                         "sms.consent-events topic (for a dispute)")
+    evidence.add_argument("phone", help="the phone, international: +15551234567")
+    evidence.add_argument("--gateway", help="only this gateway")
+    evidence.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    evidence.set_defaults(run=_lazy("processor.cli.evidence"))
+
     reports = commands.add_parser(
         "reports-service", help="serve live consent reports (/v1/reports, /metrics) from a "
                                 "faust table over sms.consent-events")

@@ -37,6 +37,7 @@ from processor.ports import Clock, SystemClock
 from processor.runtime import tune_gc
 from processor.settings import Settings, SettingsError
 from processor.startup import KafkaStartup
+from processor.web import product_app
 from processor.worker import Worker
 
 log = structlog.get_logger("consent_gate.app")
@@ -45,11 +46,9 @@ log = structlog.get_logger("consent_gate.app")
 def build_web(worker: Worker, settings: Settings, startup: KafkaStartup) -> faust.App:
     """A faust app used for its web frame only: it starts no consumer and no producer, so it
     never connects to the broker named here (and needs none of the Kafka security settings)."""
-    app = faust.App(
-        f"{settings.group_id}-web", broker=f"kafka://{settings.kafka_bootstrap}",
-        web_host=settings.web_host, web_port=settings.web_port, web_enabled=True,
-        autodiscover=False, web_in_thread=False,
-    )
+    app = product_app(f"{settings.group_id}-web",
+                      broker=f"kafka://{settings.kafka_bootstrap}",
+                      host=settings.web_host, port=settings.web_port)
 
     @app.page("/healthz")
     class Healthz(View):
@@ -67,6 +66,8 @@ def build_web(worker: Worker, settings: Settings, startup: KafkaStartup) -> faus
     @app.page("/metrics")
     class MetricsView(View):
         async def get(self, request: Request) -> Response:
+            worker.observe()
+            worker.metrics.ready.set(int(startup.readiness(worker)[0]))
             return self.bytes(worker.metrics.exposition(),
                               content_type="text/plain; version=0.0.4")
 
@@ -170,12 +171,29 @@ async def _connect_and_run(worker: Worker, startup: KafkaStartup, with_web: bool
     await worker.run()
 
 
+def reload_gateways(running: Running) -> bool:
+    """SIGHUP: reads the gateways file again; the new configuration decides the batches that
+    start after it. A file that does not load or validate changes nothing: the error is
+    logged and the worker goes on with the configuration it had. True when reloaded."""
+    path = running.worker.settings.gateways_file
+    try:
+        gateways = load_gateways(path)
+    except GatewayConfigError as exc:
+        log.error("gateways file not reloaded; the previous configuration stays",
+                  path=str(path), error=str(exc))
+        return False
+    running.worker.processor.use_gateways(gateways)
+    log.info("gateways file reloaded", path=str(path), gateways=sorted(gateways.by_id))
+    return True
+
+
 async def run_forever(settings: Settings) -> None:
     running = await start_worker(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload_gateways, running)
     done, _ = await asyncio.wait(
         [asyncio.create_task(stop.wait()), running.task], return_when=asyncio.FIRST_COMPLETED)
     log.info("stopping")

@@ -3,8 +3,13 @@
 Starts the worker and the ingress on private topics (a fresh prefix), plays the conversation
 one input at a time through the ingress (texts as Twilio-signed webhooks, sends and commands
 through the HTTP API with bearer tokens), waiting for each input's committed outputs, prints
-what happened, then the consent events and send results as tables and each phone's consent as
-the API answers it, and removes its topics and Redis keys.
+what happened, then the consent events and send results as tables, each phone's consent as
+the API answers it and the evidence of Ana's STOP (as ``python -m processor evidence`` prints
+it), and removes its topics and Redis keys.
+
+Worker and ingress share an injected clock: it runs with the wall clock from 22:20 in
+Washington, D.C. (the phones' area code) and jumps forward when the script says so, so a
+campaign text at 22:30 is held for the night and released at 08:00 without waiting a night.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -31,6 +39,8 @@ from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_keys import delete_keys
 from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.app import start_worker
+from processor.cli.evidence import read_history
+from processor.cli.evidence import render as render_evidence
 from processor.config import load_gateways
 from processor.domain.gateways import MANUAL_PERMISSION, Gateways
 from processor.domain.models import (
@@ -51,6 +61,31 @@ from processor.topics import Topic
 
 DEMO_GATEWAYS = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "gateways.yaml"
 ANA, BEN, CARA = "+12025550143", "+12025550178", "+12025550116"
+WASHINGTON = ZoneInfo("America/New_York")
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class DemoClock:
+    """The demo's injected clock (worker and ingress): the wall clock's pace from a chosen
+    start, and jumps forward when the script lets a night pass."""
+
+    def __init__(self, start_ms: int) -> None:
+        self._offset = start_ms - _wall_ms()
+
+    def now_ms(self) -> int:
+        return _wall_ms() + self._offset
+
+    def jump_to(self, ms: int) -> None:
+        self._offset += max(0, ms - self.now_ms())  # never backwards
+
+
+def washington(day: date, hour: int, minute: int = 0) -> int:
+    """Epoch ms of a wall-clock time in Washington, D.C."""
+    moment = datetime.combine(day, clock_time(hour, minute), WASHINGTON)
+    return int(moment.timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -60,7 +95,17 @@ class Wait:
     seconds: float
 
 
-Step = tuple[str, InboundMessage | SendRequest | Command | Wait]
+@dataclass(frozen=True)
+class JumpTo:
+    """Moves the injected clock forward to a time in Washington (the worker's timer then
+    ticks for what became due)."""
+
+    day_offset: int
+    hour: int
+    minute: int = 0
+
+
+Step = tuple[str, InboundMessage | SendRequest | Command | Wait | JumpTo]
 
 
 def script(now: Callable[[], int]) -> list[Step]:
@@ -69,10 +114,14 @@ def script(now: Callable[[], int]) -> list[Step]:
         return InboundMessage(message_id=f"mo-{uuid.uuid4().hex[:8]}", phone=phone,
                               to="+12025550100", gateway=gateway, body=body, received_at=now())
 
-    def send(phone: str, gateway: str, body: str, by: str = "marketing-app") -> SendRequest:
+    def send(phone: str, gateway: str, body: str, by: str = "marketing-app",
+             kind: SendKind = SendKind.ONE_TO_ONE) -> SendRequest:
         return SendRequest(request_id=f"req-{uuid.uuid4().hex[:8]}", phone=phone,
-                           gateway=gateway, body=body, kind=SendKind.ONE_TO_ONE,
-                           requested_by=by, created_at=now())
+                           gateway=gateway, body=body, kind=kind, requested_by=by,
+                           created_at=now())
+
+    def campaign(body: str) -> SendRequest:
+        return send(ANA, "acme-main", body, kind=SendKind.CAMPAIGN)
 
     def manual_opt_in(phone: str, gateway: str) -> Command:
         return Command(command_id=f"cmd-{uuid.uuid4().hex[:8]}", type=CommandType.MANUAL_OPT_IN,
@@ -98,6 +147,15 @@ def script(now: Callable[[], int]) -> list[Step]:
         ("Dana sends a second message", send(CARA, "acme-advisors", "Call me when you can",
                                              by="dana@acme.example")),
         ("Cara replies YES: both held messages go out", text(CARA, "acme-advisors", "Yes")),
+        ("Quiet hours: the clock reads 22:30 at Ana's (Washington, D.C.)", JumpTo(0, 22, 30)),
+        ("The app sends Ana a campaign (marketing) text at 22:30: held for the night",
+         campaign("Acme winter sale: 20% off all week. Reply STOP to cancel")),
+        ("The night passes: the injected clock jumps to 08:00; the timer releases it",
+         JumpTo(1, 8)),
+        ("A second campaign text", campaign("Acme: new arrivals are in")),
+        ("A third campaign text", campaign("Acme: last day of the sale")),
+        ("A fourth campaign text the same day: over acme-main's cap of 3 in 24 hours",
+         campaign("Acme: one more thing")),
     ]
 
 
@@ -117,12 +175,14 @@ class Outputs:
         self.records: list[tuple[Topic, Any]] = []
         self._topics = {settings.topics(t): t for t in OUTPUTS}
 
-    async def poll_until_quiet(self, quiet: float = 0.8, timeout: float = 30.0) -> list[
-            tuple[Topic, Any]]:
-        """The records that arrive until none has arrived for `quiet` seconds."""
+    async def poll_until_quiet(self, quiet: float = 0.8, timeout: float = 30.0,
+                               at_least: int = 0) -> list[tuple[Topic, Any]]:
+        """The records that arrive until none has arrived for `quiet` seconds (and at least
+        `at_least` have)."""
         fresh: list[tuple[Topic, Any]] = []
         start = last = time.monotonic()
-        while time.monotonic() - last < quiet and time.monotonic() - start < timeout:
+        while ((time.monotonic() - last < quiet or len(fresh) < at_least)
+               and time.monotonic() - start < timeout):
             batch = await self.consumer.getmany(timeout_ms=100)
             for tp, records in batch.items():
                 topic = self._topics[tp.topic]
@@ -141,6 +201,8 @@ def describe(topic: Topic, record: Any) -> str:
     if topic is Topic.SEND_RESULTS:
         why = f" / {record.debug}" if record.debug else ""
         return f"result   {record.status}{why}" + (f": {record.detail}" if record.detail else "")
+    if topic is Topic.COMMAND_RESULTS and record.type is CommandType.EXPIRE_WINDOW:
+        return "command  expire_window (the timer's tick) applied"
     if topic is Topic.OUTBOUND:
         kind = f"auto reply ({record.reply_kind})" if record.auto_reply else "message"
         return f"outbound {kind}: {record.body!r}"
@@ -221,8 +283,9 @@ async def play(settings: Settings) -> int:
         twilio_token = secrets.token_hex(16)
         settings = replace(settings, ingress_port=0, ingress_tokens_file=tokens_file,
                            twilio_auth_token=twilio_token)
-        running = await start_worker(settings, with_web=False)
-        ingress = await start_ingress(settings)
+        clock = DemoClock(washington(datetime.now(WASHINGTON).date(), 22, 20))
+        running = await start_worker(settings, clock, with_web=False)
+        ingress = await start_ingress(settings, clock)
         outputs = Outputs(settings)
         await outputs.consumer.start()
         try:
@@ -230,7 +293,7 @@ async def play(settings: Settings) -> int:
                 doors = Doors(ingress.url, twilio_token, tokens,
                               load_gateways(settings.gateways_file), http)
                 await running.wait_serving(60)
-                await _converse(settings, doors, outputs)
+                await _converse(settings, doors, outputs, clock)
             return 0
         finally:
             await outputs.consumer.stop()
@@ -238,19 +301,25 @@ async def play(settings: Settings) -> int:
             await running.stop()
 
 
-async def _converse(settings: Settings, doors: Doors, outputs: Outputs) -> None:
+async def _converse(settings: Settings, doors: Doors, outputs: Outputs,
+                    clock: DemoClock) -> None:
     print(f"\nconsent-gate demo (topics {settings.topic_prefix}*, ingress {doors.url})\n")
-
-    def now() -> int:
-        return time.time_ns() // 1_000_000
-
-    for caption, step in script(now):
+    today = datetime.fromtimestamp(clock.now_ms() / 1000, WASHINGTON).date()
+    for caption, step in script(clock.now_ms):
         print(f"> {caption}")
+        expected = 0
         if isinstance(step, Wait):
             await asyncio.sleep(step.seconds)
+        elif isinstance(step, JumpTo):
+            clock.jump_to(washington(today + timedelta(days=step.day_offset), step.hour,
+                                     step.minute))
+            local = datetime.fromtimestamp(clock.now_ms() / 1000, WASHINGTON)
+            print(f"    the injected clock: {local:%Y-%m-%d %H:%M} in Washington")
+            # Whatever became due is ticked by the worker's timer: wait for it to be decided.
+            expected = 1 if step.hour == 8 else 0
         else:
-            print(f"    {await doors.deliver(_stamped(step, now()))}")
-        for topic, record in await outputs.poll_until_quiet():
+            print(f"    {await doors.deliver(_stamped(step, clock.now_ms()))}")
+        for topic, record in await outputs.poll_until_quiet(at_least=expected):
             print(f"    {describe(topic, record)}")
     _print_tables(outputs.records)
     print("Consent as the API answers it (GET /v1/consent/{phone})\n")
@@ -262,6 +331,9 @@ async def _converse(settings: Settings, doors: Doors, outputs: Outputs) -> None:
         if view["global_opt_out"]:
             rows.append([phone, "*", "", "Opt-Out", "global", "", ""])
     print(table(["phone", "gateway", "keyword", "status", "source", "v", "changed at"], rows))
+    print("\nThe evidence of Ana's STOP (python -m processor evidence "
+          f"{ANA} --gateway acme-main)\n")
+    print(render_evidence(ANA, await read_history(settings, ANA, "acme-main"), "table"))
     print()
 
 

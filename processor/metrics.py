@@ -13,8 +13,10 @@ class Metrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.records = Counter("consent_gate_records", "Input records by outcome",
-                               ["topic", "outcome"], registry=r)
+        self.records = Counter(
+            "consent_gate_records", "Input records committed, by topic and outcome: decided, "
+            "replayed (a stored decision answered again) or dead_lettered", ["topic", "outcome"],
+            registry=r)
         self.outputs = Counter("consent_gate_outputs", "Output records by topic", ["topic"],
                                registry=r)
         self.batches = Counter("consent_gate_batches", "Committed batch transactions", [],
@@ -33,6 +35,11 @@ class Metrics:
                               registry=r)
         self.kafka_up = Gauge("consent_gate_kafka_up", "Last Kafka call succeeded", [],
                               registry=r)
+        self.ready = Gauge("consent_gate_ready", "1 when /readyz answers 200", [], registry=r)
+        self.consumer_lag = Gauge(
+            "consent_gate_consumer_lag", "Input records of an owned partition not yet decided "
+            "and committed: the partition's last stable offset (as of the last fetch) minus "
+            "the committed offset", ["topic", "partition"], registry=r)
         self.order_checks = Counter(
             "consent_gate_order_checks", "End-offset checks that an idle input partition has "
             "nothing older than a record waiting to be decided", [], registry=r)

@@ -12,8 +12,7 @@ record) is answered with the stored outputs, and the state is not touched again.
 
 from __future__ import annotations
 
-import heapq
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import msgspec
 
 from processor import codec
-from processor.domain.consent import Decision, PhoneState, SubKey, has_open_window
+from processor.domain.consent import Decision, PhoneState, SendLog, SubKey, due_at
 from processor.domain.engine import Input, cause_id, decide
 from processor.domain.gateways import Gateways
 from processor.domain.ids import joined_id
@@ -67,17 +66,14 @@ class BatchOutcome:
     invalid: int = 0
     # One flag per input record, in input order: True when it became a dead letter.
     invalid_flags: list[bool] = field(default_factory=list)
+    # Input records per (topic, "decided" | "replayed" | "dead_lettered"), for the metrics.
+    counts: Counter[tuple[Topic, str]] = field(default_factory=Counter)
 
-    def undecided(self, letter: OutputRecord) -> None:
+    def undecided(self, record: InputRecord, letter: OutputRecord) -> None:
         self.outputs.append(letter)
         self.invalid += 1
         self.invalid_flags.append(True)
-
-
-def merge_by_time(per_topic: Iterable[Sequence[InputRecord]]) -> list[InputRecord]:
-    """Interleaves the co-partitioned topics by record time, keeping each topic partition's
-    own order intact (per-phone order within a topic is never changed)."""
-    return list(heapq.merge(*per_topic, key=lambda r: r.timestamp))
+        self.counts[(record.topic, "dead_lettered")] += 1
 
 
 # Stored outcomes, msgpack: [content digest, entries], an entry being [topic, key, value] with
@@ -94,7 +90,15 @@ class BatchProcessor:
         self._store = store
         self._gateways = gateways
         self._clock = clock
-        self._regions = gateways.regions
+
+    @property
+    def gateways(self) -> Gateways:
+        return self._gateways
+
+    def use_gateways(self, gateways: Gateways) -> None:
+        """Decides later batches with `gateways` (a batch in progress keeps the ones it
+        started with): the worker reloads its gateways file on SIGHUP."""
+        self._gateways = gateways
 
     async def process(self, records: Sequence[InputRecord], partition: int,
                       progress: Progress = NO_PROGRESS) -> BatchOutcome:
@@ -102,10 +106,11 @@ class BatchProcessor:
         store records `progress` with the batch's writes (and refuses them, raising
         StoreBehindError, when it is behind `progress.committed`)."""
         now = self._clock.now_ms()
+        gateways = self._gateways  # one configuration for the whole batch
+        regions = gateways.regions
         out = BatchOutcome()
         decoded: list[tuple[InputRecord, Input | Exception, str]] = []
         wanted: dict[str, list[str]] = defaultdict(list)
-        regions = self._regions
         for record in records:
             try:
                 parsed = codec.decode_input(record.topic, record.value, regions)
@@ -122,13 +127,15 @@ class BatchProcessor:
             (p, c): v for p in wanted for c, v in loaded[p].outcomes.items()
         }
         changed: dict[str, dict[SubKey, Subscription]] = {}
+        logs: dict[str, dict[SubKey, SendLog]] = {}
         new_outcomes: dict[str, dict[str, bytes]] = {}
         outputs = out.outputs
         flags = out.invalid_flags
+        counts = out.counts
 
         for record, item, oid in decoded:
             if isinstance(item, Exception):
-                out.undecided(dead_letter_record(record, item, now))
+                out.undecided(record, dead_letter_record(record, item, now))
                 continue
             phone = item.phone
             stored = known.get((phone, oid))
@@ -137,27 +144,33 @@ class BatchProcessor:
                     outputs.extend(rehydrate(stored, item))
                     out.replayed += 1
                     flags.append(False)
+                    counts[(record.topic, "replayed")] += 1
                     continue
-                decision = decide(states[phone], item, self._gateways, now)
+                decision = decide(states[phone], item, gateways, now)
                 encoded = encode_decision(decision)
             except Exception as exc:  # a reused id, or a bug: never a stopped worker
-                out.undecided(dead_letter_record(record, exc, now))
+                out.undecided(record, dead_letter_record(record, exc, now))
                 continue
-            if decision.changed:
-                states[phone] = states[phone].with_changes(decision.changed)
+            if decision.changed or decision.send_logs:
+                states[phone] = states[phone].with_changes(decision.changed, decision.send_logs)
                 subs = changed.setdefault(phone, {})
                 for sub in decision.changed:
                     subs[(sub.gateway, sub.keyword)] = sub
+                if decision.send_logs:
+                    phone_logs = logs.setdefault(phone, {})
+                    for log in decision.send_logs:
+                        phone_logs[log.key] = log
             packed = pack_outcome(encoded, content_digest(item))
             new_outcomes.setdefault(phone, {})[oid] = packed
             known[(phone, oid)] = packed  # a duplicate later in this batch replays it
             outputs.extend([record for record, _ in encoded])
             out.decided += 1
             flags.append(False)
+            counts[(record.topic, "decided")] += 1
 
         writes = [
             _write(loaded[phone].state, changed.get(phone, {}).values(),
-                   new_outcomes.get(phone, {}))
+                   new_outcomes.get(phone, {}), logs.get(phone, {}).values())
             for phone in wanted if phone in changed or phone in new_outcomes
         ]
         if writes or progress.covered:
@@ -166,16 +179,16 @@ class BatchProcessor:
 
 
 def _write(before: PhoneState, changed: Iterable[Subscription],
-           outcomes: dict[str, bytes]) -> PhoneWrite:
-    """The phone's write: new values fenced by the versions read, and the windows left."""
+           outcomes: dict[str, bytes], logs: Iterable[SendLog] = ()) -> PhoneWrite:
+    """The phone's write: new values fenced by the versions read, and the due times left."""
     subscriptions, left = [], []
     for sub in changed:
         read = before.get(sub.gateway, sub.keyword)
         subscriptions.append((sub, read.version))
-        if has_open_window(read) and not (has_open_window(sub)
-                                          and sub.pending_until == read.pending_until):
+        if due_at(read) is not None and due_at(sub) != due_at(read):
             left.append(read)
-    return PhoneWrite(before.phone, subscriptions, outcomes, left)
+    send_logs = [(log, before.send_log(log.gateway, log.keyword).version) for log in logs]
+    return PhoneWrite(before.phone, subscriptions, outcomes, left, send_logs)
 
 
 def dead_letter_record(record: InputRecord, error: Exception, now: int) -> OutputRecord:
@@ -283,9 +296,12 @@ _ID_FIELDS = {InboundMessage: "message_id", SendRequest: "request_id", Command: 
 
 
 def _forwarded_copy(item: SendRequest, outputs: Sequence[OutputRecord]) -> OutputRecord:
-    """The outbound record of a forwarded request, rebuilt from the request and its result."""
-    result = next(codec.decode_send_result(o.value) for o in outputs
-                  if o.topic is Topic.SEND_RESULTS and o.value is not None)
+    """The outbound record of a forwarded request, rebuilt from the request and its result
+    (its own: a send's decision may also release held requests, with results of theirs)."""
+    results = (codec.decode_send_result(o.value) for o in outputs
+               if o.topic is Topic.SEND_RESULTS and o.value is not None)
+    result = next(r for r in results if r.request_id == item.request_id
+                  and r.status is SendStatus.FORWARDED)
     assert result.status is SendStatus.FORWARDED
     assert result.message_id is not None
     message = OutboundMessage(

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import msgspec
 
-from processor.domain.consent import PhoneState
+from processor.domain.consent import PhoneState, SendLog
 from processor.domain.models import Subscription
 
 
@@ -50,8 +50,11 @@ class PhoneWrite(msgspec.Struct, frozen=True, gc=False):
     phone: str
     subscriptions: Sequence[tuple[Subscription, int]] = ()  # (new value, version read)
     outcomes: Mapping[str, bytes] = msgspec.field(default_factory=dict)
-    # Subscriptions (as read) whose open confirmation window this batch closed or replaced.
+    # Subscriptions (as read) whose due time (a confirmation window's close, sends held for
+    # quiet hours) this batch removed or moved: their timer entries go.
     left_windows: Sequence[Subscription] = ()
+    # Campaign send logs (frequency caps): (new value, version read), fenced like states.
+    send_logs: Sequence[tuple[SendLog, int]] = ()
 
 
 @dataclass(frozen=True, slots=True)

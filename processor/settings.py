@@ -69,6 +69,9 @@ class Settings:
     session_timeout_ms: int = 10_000
     # Outcomes of processed message/request/command ids are kept this long (idempotency).
     idempotency_retention_s: int = 7 * 24 * 3600
+    # Consent evidence (sms.consent-events) is kept this many days; -1: forever. Five years:
+    # longer than the TCPA's four-year limitation period (28 U.S.C. 1658(a)) for a claim.
+    evidence_retention_days: int = 5 * 365 + 1
     # Dead-letter limit: stop a partition when more than this share of the last `window`
     # records on it were invalid (and at least `min_invalid` of them).
     dlq_max_invalid_ratio: float = 0.5
@@ -139,6 +142,9 @@ class Settings:
             raise SettingsError("CG_INGRESS_PUBLIC_URL must start with http:// or https://")
         if self.topics.prefix != self.topic_prefix:
             raise SettingsError("topics and topic_prefix disagree; build Settings via from_env")
+        if self.evidence_retention_days != -1 and self.evidence_retention_days < 1:
+            raise SettingsError("CG_EVIDENCE_RETENTION_DAYS must be at least 1, or -1 to keep "
+                                "the evidence forever")
         if self.replication_factor < 1:
             raise SettingsError("CG_REPLICATION_FACTOR must be at least 1")
         if not 1 <= self.min_insync_replicas <= self.replication_factor:

@@ -1,17 +1,20 @@
-"""The confirmation-window timer: which windows to expire now, as expire_window commands.
+"""The subscription timer: which subscriptions' time has come, as expire_window commands.
 
-The timer only asks; the expiry is decided by the worker's exactly-once path when the command
-comes back from sms.commands (a tick cannot carry its own offset). So a tick may be lost or
-decide nothing (a worker whose clock lags decides it 'early'); the window's entry is therefore
-not dropped when a tick is sent but leased: looked at again after a while, until the commit
-that closes the window removes it. Entries with no open window behind them are dropped.
+A subscription is due when its confirmation window closes or when the campaign sends it holds
+for the phone's quiet hours become sendable (``processor.domain.consent.due_at``); both wait in
+the same index and take the same path. The timer only asks; the expiry or the release is
+decided by the worker's exactly-once path when the command comes back from sms.commands (a
+tick cannot carry its own offset). So a tick may be lost or decide nothing (a worker whose
+clock lags decides it 'early'); the entry is therefore not dropped when a tick is sent but
+leased: looked at again after a while, until the commit that settles the subscription removes
+it. Entries with nothing due behind them are dropped.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from processor.domain.consent import has_open_window
+from processor.domain.consent import due_at
 from processor.domain.models import Command, CommandType
 from processor.ports import ConsentStore, DueWindow, WindowSettlement
 
@@ -38,15 +41,16 @@ class WindowTimer:
         drop: list[DueWindow] = []
         for entry in entries:
             sub = loaded[entry.phone].state.get(entry.gateway, entry.keyword)
-            if not has_open_window(sub) or sub.pending_until is None:
-                drop.append(entry)  # confirmed, opted out or expired meanwhile
-            elif sub.pending_until > now:
-                retry.append((entry, sub.pending_until))  # a newer window: its own time
+            due = due_at(sub)
+            if due is None:
+                drop.append(entry)  # confirmed, opted out, expired or released meanwhile
+            elif due > now:
+                retry.append((entry, due))  # a newer window or hold: its own time
             else:
                 ticks.append(Command(
                     command_id=f"tick-{uuid.uuid4()}", type=CommandType.EXPIRE_WINDOW,
                     phone=entry.phone, actor=TIMER_ACTOR, created_at=now,
-                    gateway=entry.gateway, keyword=entry.keyword, until=sub.pending_until))
+                    gateway=entry.gateway, keyword=entry.keyword, until=due))
                 retry.append((entry, now + self._lease_ms))
         return ticks, WindowSettlement(retry, drop)
 

@@ -249,6 +249,26 @@ class Worker:
         problems = self.health.reasons(self.slots, self._long_waits())
         return not problems, problems
 
+    def observe(self) -> None:
+        """Sets the gauges that describe the worker now (called when /metrics is read)."""
+        m = self.metrics
+        m.kafka_up.set(int(self.health.kafka_ok))
+        m.redis_up.set(int(self.health.redis_ok))
+        m.assigned.set(len(self.slots))
+        m.dlq_paused.set(sum(1 for s in self.slots.values() if s.paused_reason))
+        m.recovering.set(sum(1 for s in self.slots.values() if s.recovering))
+        m.consumer_lag.clear()
+        consumer = self._consumer
+        if consumer is None:
+            return
+        owned = consumer.assignment()
+        for number, slot in sorted(self.slots.items()):
+            for tp in self._input_partitions(number):
+                end = consumer.last_stable_offset(tp) if tp in owned else None
+                if end is not None:
+                    lag = max(0, end - slot.committed.get(tp, 0))
+                    m.consumer_lag.labels(tp.topic, str(number)).set(lag)
+
     def _long_waits(self) -> dict[int, str]:
         """Partition numbers that have waited long for another input partition to catch up."""
         now = time.monotonic()
@@ -703,8 +723,8 @@ class Worker:
         self.metrics.batch_seconds.observe(elapsed)
         self.metrics.batches.inc()
         # Counted per batch, not per record: labels().inc() is not free on the hot path.
-        for topic, count in collections.Counter(r.topic for r in inputs).items():
-            self.metrics.records.labels(topic.value, "seen").inc(count)
+        for (topic, kind), count in outcome.counts.items():
+            self.metrics.records.labels(topic.value, kind).inc(count)
         for topic, count in collections.Counter(o.topic for o in outcome.outputs).items():
             self.metrics.outputs.labels(topic.value).inc(count)
         log.info("batch committed", partition=number, records=len(inputs),

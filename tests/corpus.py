@@ -446,6 +446,23 @@ async def run_step(processor: BatchProcessor, clock: ManualClock, step: Step) ->
                 (outcome.decided, outcome.replayed, outcome.invalid))
 
 
+def _holds(steps: Sequence[Step]) -> dict[tuple[str, str, str | None], tuple[int, int]]:
+    """Subscriptions holding sends for quiet hours after all steps: key -> (held_until,
+    partition), from the consent-state outputs."""
+    held: dict[tuple[str, str, str | None], tuple[int, int]] = {}
+    for step in steps:
+        for output in step.outputs or ():
+            if output.topic is Topic.CONSENT_STATE and output.value is not None:
+                sub = codec.decode_consent_state(output.value)
+                assert sub is not None
+                key = (sub.phone, sub.gateway, sub.keyword)
+                if sub.held and sub.held_until is not None:
+                    held[key] = (sub.held_until, step.partition)
+                else:
+                    held.pop(key, None)
+    return held
+
+
 def _open_windows(outputs: Sequence[OutputRecord]) -> dict[tuple[str, str, str | None], int]:
     windows: dict[tuple[str, str, str | None], int] = {}
     for output in outputs:
@@ -499,6 +516,17 @@ async def record(processor: BatchProcessor, clock: ManualClock) -> list[Step]:
                  if window_part == part]
         if ticks:
             done.append(await run_step(processor, clock, Step(later, part, ticks)))
+    # Campaign sends held for quiet hours (issue 16) are released by the timer's ticks in the
+    # morning: a last step, so the inputs recorded before it stay what they were.
+    morning = START + 6 * 60 * MINUTE  # 14:00 UTC, 09:00 in Washington
+    holds = _holds(done)
+    for part in (0, 1):
+        ticks = [inputs.expire(morning, part, *key, until)
+                 for key, (until, hold_part) in sorted(
+                     holds.items(), key=lambda item: (*item[0][:2], item[0][2] or ""))
+                 if hold_part == part]
+        if ticks:
+            done.append(await run_step(processor, clock, Step(morning, part, ticks)))
     return done
 
 

@@ -22,6 +22,7 @@ from aiokafka.errors import (
 )
 from aiokafka.helpers import create_ssl_context
 from aiokafka.protocol.metadata import MetadataRequest
+from faust.auth import Credentials, SASLCredentials, SSLCredentials
 
 from processor.settings import Settings, SettingsError
 
@@ -39,6 +40,26 @@ def kafka_client_options(settings: Settings) -> dict[str, Any]:
                        sasl_plain_username=settings.kafka_sasl_username,
                        sasl_plain_password=settings.kafka_sasl_password)
     return options
+
+
+def faust_broker(settings: Settings) -> str:
+    """The bootstrap servers as faust's ``broker`` setting (one URL per server)."""
+    return ";".join(f"kafka://{server.strip()}"
+                    for server in settings.kafka_bootstrap.split(",") if server.strip())
+
+
+def faust_credentials(settings: Settings) -> Credentials | None:
+    """The same security settings in faust's form (``broker_credentials``), for the faust
+    apps that do connect to Kafka (the reports service)."""
+    protocol = settings.kafka_security_protocol
+    context = tls_context(settings) if protocol in {"SSL", "SASL_SSL"} else None
+    if protocol in {"SASL_PLAINTEXT", "SASL_SSL"}:
+        return SASLCredentials(username=settings.kafka_sasl_username,
+                               password=settings.kafka_sasl_password,
+                               mechanism=settings.kafka_sasl_mechanism, ssl_context=context)
+    if context is not None:
+        return SSLCredentials(context)
+    return None
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:

@@ -3,11 +3,14 @@
 Keys (``P`` is the configured prefix):
 
 * ``P:{+15551234567}`` — hash; field ``<gateway>|<keyword>`` holds one subscription packed as
-  a JSON array whose first element is its version (Lua reads it with one pattern match).
+  a JSON array whose first element is its version (Lua reads it with one pattern match);
+  field ``#f|<gateway>|<keyword>`` a campaign send log (frequency caps) packed the same way,
+  ``[version, time, ...]``. ``#`` starts no gateway id, so the two never meet.
 * ``P:{+15551234567}:o:<cause id>`` — the encoded outcome of an input, kept for the retention
   so the same message/request/command decided again yields the same outputs.
-* ``P:pending:{p<partition>}`` — sorted set of open confirmation windows by close time,
-  member ``phone|gateway|keyword``; scanned by the partition owner's timer.
+* ``P:pending:{p<partition>}`` — sorted set of subscriptions by due time (an open
+  confirmation window's close, sends held for quiet hours becoming sendable), member
+  ``phone|gateway|keyword``; scanned by the partition owner's timer.
 * ``P:progress:{p<partition>}`` — hash; per input topic, the offset after the last input whose
   decision the store holds. Written in the same script call as the states and outcomes (on a
   cluster: after every slot group, compare-and-set), so a store that lost writes is found
@@ -32,7 +35,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from processor.domain.consent import PhoneState, SubKey, has_open_window
+from processor.domain.consent import PhoneState, SendLog, SubKey, due_at
 from processor.domain.models import (
     ConsentSource,
     ConsentStatus,
@@ -65,7 +68,7 @@ SOURCE_CODES: Mapping[ConsentSource, int] = MappingProxyType({
 })
 _STATUS_BY_CODE = {v: k for k, v in STATUS_CODES.items()}
 _SOURCE_BY_CODE = {v: k for k, v in SOURCE_CODES.items()}
-_DEFAULTS: tuple[Any, ...] = (0, 0, 0, 0, "", None, None, 0, 0, None, [])
+_DEFAULTS: tuple[Any, ...] = (0, 0, 0, 0, "", None, None, 0, 0, None, [], None)
 
 LOAD_SCRIPT = """
 -- KEYS: per phone its state key then its outcome keys; ARGV: outcome-key count per phone.
@@ -212,11 +215,29 @@ def pack_subscription(sub: Subscription) -> bytes:
     values: list[Any] = [
         sub.version, STATUS_CODES[sub.status], SOURCE_CODES[sub.source], sub.updated_at,
         sub.detail, sub.actor, sub.pending_until, int(sub.window_closed),
-        int(sub.disclaimer_sent), sub.requested_by, held,
+        int(sub.disclaimer_sent), sub.requested_by, held, sub.held_until,
     ]
     while len(values) > 1 and values[-1] == _DEFAULTS[len(values) - 1]:
         values.pop()
     return orjson.dumps(values)
+
+
+SEND_LOG_FIELD = b"#f|"
+
+
+def pack_send_log(log: SendLog) -> bytes:
+    """``[version, time, ...]``: version first, like a subscription, for the same fence."""
+    return orjson.dumps([log.version, *log.times])
+
+
+def unpack_send_log(field: bytes, value: bytes) -> SendLog:
+    gateway, _, keyword = field[len(SEND_LOG_FIELD):].decode().partition("|")
+    version, *times = orjson.loads(value)
+    return SendLog(gateway, keyword or None, tuple(times), version)
+
+
+def send_log_field(log: SendLog) -> str:
+    return f"{SEND_LOG_FIELD.decode()}{log.gateway}|{log.keyword or ''}"
 
 
 def unpack_subscription(phone: str, field: bytes, value: bytes) -> Subscription:
@@ -233,7 +254,7 @@ def unpack_subscription(phone: str, field: bytes, value: bytes) -> Subscription:
         phone=phone, gateway=gateway, keyword=keyword or None, version=v[0],
         status=_STATUS_BY_CODE[v[1]], source=_SOURCE_BY_CODE[v[2]], updated_at=v[3],
         detail=v[4], actor=v[5], pending_until=v[6], window_closed=bool(v[7]),
-        disclaimer_sent=bool(v[8]), requested_by=v[9], held=held,
+        disclaimer_sent=bool(v[8]), requested_by=v[9], held=held, held_until=v[11],
     )
 
 
@@ -244,7 +265,7 @@ def _progress_entries(progress: Progress) -> list[tuple[str, int, int]]:
 
 
 def window_member(sub: Subscription) -> str:
-    """The member of a window in the partition's sorted set: ``phone|gateway|keyword``."""
+    """The member of a subscription in the partition's timer index: ``phone|gateway|keyword``."""
     return f"{sub.phone}|{sub.gateway}|{sub.keyword or ''}"
 
 
@@ -316,21 +337,27 @@ class RedisConsentStore:
         for i, phone in enumerate(phones):
             flat, outcome_values = reply[2 * i], reply[2 * i + 1]
             subs: dict[SubKey, Subscription] = {}
+            logs: dict[SubKey, SendLog] = {}
             for j in range(0, len(flat), 2):
+                if flat[j].startswith(SEND_LOG_FIELD):
+                    log = unpack_send_log(flat[j], flat[j + 1])
+                    logs[log.key] = log
+                    continue
                 sub = unpack_subscription(phone, flat[j], flat[j + 1])
                 subs[(sub.gateway, sub.keyword)] = sub
             outcomes = {c: v for c, v in zip(causes[i], outcome_values, strict=True) if v}
-            result[phone] = Loaded(PhoneState(phone, MappingProxyType(subs)), outcomes)
+            result[phone] = Loaded(PhoneState(phone, MappingProxyType(subs),
+                                              MappingProxyType(logs)), outcomes)
         return result
 
     async def commit(self, writes: Sequence[PhoneWrite], partition: int,
                      progress: Progress = NO_PROGRESS) -> None:
         by_phone = {w.phone: w for w in writes
-                    if w.subscriptions or w.outcomes or w.left_windows}
+                    if w.subscriptions or w.outcomes or w.left_windows or w.send_logs}
         windows = {
-            window_member(s): s.pending_until
+            window_member(s): due
             for w in by_phone.values() for s, _ in w.subscriptions
-            if has_open_window(s) and s.pending_until is not None
+            if (due := due_at(s)) is not None
         }
         entries = _progress_entries(progress)
         if windows:
@@ -375,10 +402,13 @@ class RedisConsentStore:
             state_key = f"{prefix}:{{{w.phone}}}"
             keys.append(state_key)
             keys += [f"{state_key}:o:{c}" for c in w.outcomes]
-            args += (len(w.subscriptions), len(w.outcomes))
+            # Send logs ride with the subscriptions: the same version fence, the same HSET.
+            args += (len(w.subscriptions) + len(w.send_logs), len(w.outcomes))
             for sub, read_version in w.subscriptions:
                 args += (f"{sub.gateway}|{sub.keyword or ''}", read_version,
                          pack_subscription(sub))
+            for log, read_version in w.send_logs:
+                args += (send_log_field(log), read_version, pack_send_log(log))
             args += w.outcomes.values()
         reply = await self._commit(keys=keys, args=args)
         if reply[0] == 2:
@@ -404,8 +434,8 @@ class RedisConsentStore:
             # int(): decoded numbers may be int subclasses, which hiredis does not pack.
             fields[sub.phone].append((subscription_field(sub.gateway, sub.keyword),
                                       int(sub.version), pack_subscription(sub)))
-            if has_open_window(sub) and sub.pending_until is not None:
-                windows[window_member(sub)] = int(sub.pending_until)
+            if (due := due_at(sub)) is not None:
+                windows[window_member(sub)] = int(due)
         for phone, gateway, keyword in removed:
             fields[phone].append((subscription_field(gateway, keyword), 0, b""))
         if windows:  # before the states, as in commit

@@ -20,6 +20,13 @@ TIMESTAMP_TYPE = "message.timestamp.type"
 BROKER_TIME = "LogAppendTime"
 # DescribeConfigs: a value set on the topic itself (not a broker default).
 _TOPIC_CONFIG_SOURCE = 1
+RETENTION = "retention.ms"
+
+
+def evidence_retention_ms(settings: Settings) -> str:
+    """``retention.ms`` of sms.consent-events, the consent evidence (CG_EVIDENCE_RETENTION_DAYS)."""
+    days = settings.evidence_retention_days
+    return "-1" if days == -1 else str(days * 86_400_000)
 
 
 class TopicSetupError(RuntimeError):
@@ -47,6 +54,8 @@ def plan_topics(settings: Settings) -> list[TopicPlan]:
             config["cleanup.policy"] = "compact"
         if topic in INPUT_TOPICS:
             config[TIMESTAMP_TYPE] = BROKER_TIME
+        if topic is Topic.CONSENT_EVENTS:
+            config[RETENTION] = evidence_retention_ms(settings)
         plans.append(TopicPlan(settings.topics(topic), settings.partitions, config))
     return plans
 
@@ -92,6 +101,14 @@ async def create_topics(settings: Settings, *, fix_timestamps: bool = False) -> 
             for name in stamped:
                 await set_broker_time(admin, name)
                 outcome[name] = "updated"
+            events = settings.topics(Topic.CONSENT_EVENTS)
+            if fix_timestamps and events in existing:
+                # `topics create` also brings the evidence's retention to the setting.
+                wanted = evidence_retention_ms(settings)
+                configs = await _topic_configs(admin, [events])
+                if {e[0]: e[1] for e in configs[events]}.get(RETENTION) != wanted:
+                    await alter_topic_config(admin, events, {RETENTION: wanted})
+                    outcome[events] = "updated"
         return outcome
     finally:
         await admin.close()
@@ -146,19 +163,25 @@ async def producer_stamped(admin: AIOKafkaAdminClient, names: list[str]) -> list
                   if {e[0]: e[1] for e in entries}.get(TIMESTAMP_TYPE) != BROKER_TIME)
 
 
-async def set_broker_time(admin: AIOKafkaAdminClient, name: str) -> None:
-    """Switches a topic to broker time. AlterConfigs replaces a topic's whole configuration,
-    so every value set on the topic itself is sent again with it."""
+async def alter_topic_config(admin: AIOKafkaAdminClient, name: str,
+                             changes: dict[str, str]) -> None:
+    """Sets configs of a topic. AlterConfigs replaces a topic's whole configuration, so every
+    value set on the topic itself is sent again with the changes."""
     (entries,) = (await _topic_configs(admin, [name])).values()
     kept = {e[0]: e[1] for e in entries if e[3] == _TOPIC_CONFIG_SOURCE}
-    kept[TIMESTAMP_TYPE] = BROKER_TIME
+    kept.update(changes)
     responses = await admin.alter_configs(
         [ConfigResource(ConfigResourceType.TOPIC, name, kept)])
     for response in responses:
         for error_code, message, *_ in response.resources:
             if error_code:
-                raise RuntimeError(f"cannot set {TIMESTAMP_TYPE} on {name}: "
+                raise RuntimeError(f"cannot set {', '.join(changes)} on {name}: "
                                    f"{for_code(error_code).__name__} {message or ''}".strip())
+
+
+async def set_broker_time(admin: AIOKafkaAdminClient, name: str) -> None:
+    """Switches a topic to broker time."""
+    await alter_topic_config(admin, name, {TIMESTAMP_TYPE: BROKER_TIME})
     # The broker applies the change a moment later; the worker checks it at start.
     deadline = asyncio.get_running_loop().time() + 10.0
     while await producer_stamped(admin, [name]):

@@ -157,13 +157,18 @@ def read_record(obj: dict[str, Any], cls: type[msgspec.Struct], reading: Reading
     """The record of type ``cls`` in ``obj``, or the DecodeError of its first problem."""
     info = _struct_info(cls)
     is_open = cls in OPEN_RECORDS
+    version = 1
     if info.tag_field is not None:
-        _check_version(obj.get(info.tag_field, _ABSENT), prefix)
+        version = _check_version(obj.get(info.tag_field, _ABSENT), prefix, info)
     values: dict[str, object] = {}
     for spec in info.fields:
         raw = obj.get(spec.encode_name, _ABSENT)
         path = prefix + spec.encode_name
-        required = spec.required or not is_open
+        extra = _field_extra(spec.type)
+        if extra.get("since", 1) > version:
+            continue  # the record's version has no such field (an unknown one is refused below)
+        # A field added within its version is missing from the records written before it.
+        required = spec.required or not (is_open or extra.get("added"))
         if raw is None:
             # On an input record, null says "not given" like an absent field does.
             if required and not _nullable(spec.type):
@@ -176,7 +181,8 @@ def read_record(obj: dict[str, Any], cls: type[msgspec.Struct], reading: Reading
         else:
             values[spec.name] = _read(raw, spec.type, path, reading, {})
     if not is_open:
-        known = {spec.encode_name for spec in info.fields} | (
+        known = {spec.encode_name for spec in info.fields
+                 if _field_extra(spec.type).get("since", 1) <= version} | (
             {info.tag_field} if info.tag_field else set())
         if len(obj) > len(values) + bool(info.tag_field):
             for name in obj:
@@ -265,6 +271,9 @@ def _read(raw: object, t: mi.Type, path: str, reading: Reading, extra: dict[str,
     if isinstance(t, mi.VarTupleType):
         if type(raw) is not list:
             raise wrong_type(path, "an array", raw)
+        if t.max_length is not None and len(raw) > t.max_length:  # before reading the items
+            raise DecodeError(ErrorType.INVALID_VALUE, path,
+                              f"more than {t.max_length} items ({len(raw)})")
         return tuple(_read(item, t.item_type, f"{path}[{index}]", reading, {})
                      for index, item in enumerate(raw))
     if isinstance(t, mi.StructType):
@@ -349,14 +358,23 @@ def _header(item: object, path: str) -> tuple[str, bytes]:
     return key, _base64(item["value"], f"{path}.value")
 
 
-def _check_version(version: object, prefix: str) -> None:
+def _check_version(version: object, prefix: str, info: mi.StructType) -> int:
+    """The record's version: one consent-gate reads, 1 up to the one it writes."""
+    newest = info.tag if isinstance(info.tag, int) else SCHEMA_VERSION
     # Like JSON Schema's const, 1.0 equals 1 (and true does not).
-    if type(version) in (int, float) and version == SCHEMA_VERSION:
-        return
+    if isinstance(version, int | float) and type(version) is not bool and (
+            version in range(1, newest + 1)):
+        return int(version)
     path = f"{prefix}schema_version"
     if version is _ABSENT:
         raise DecodeError(ErrorType.MISSING_FIELD, path, "required field is missing")
     if type(version) not in (int, float):
         raise wrong_type(path, "an integer", version)
+    supported = ", ".join(str(v) for v in range(1, newest + 1))
     raise DecodeError(ErrorType.UNSUPPORTED_SCHEMA_VERSION, path,
-                      f"unsupported version {show(version)} (supported: {SCHEMA_VERSION})")
+                      f"unsupported version {show(version)} (supported: {supported})")
+
+
+def _field_extra(t: mi.Type) -> dict[str, Any]:
+    """The ``extra`` of a field's own Meta (the outermost metadata)."""
+    return (t.extra or {}) if isinstance(t, mi.Metadata) else {}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, Union
 
 import msgspec
+import msgspec.inspect as mi
 from msgspec.structs import force_setattr, replace
 
 from processor.codec import checks
@@ -46,6 +47,7 @@ from processor.domain.models import (
     CommandResult,
     ConsentEvent,
     DeadLetter,
+    ErrorType,
     Header,
     InboundMessage,
     InputTime,
@@ -101,27 +103,55 @@ def _absent_version(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
                              tag=-(2**62))
 
 
-def _closed(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
-    """``cls`` as read from the wire when we wrote it: every field required, nothing else
+def field_extra(hint: Any) -> dict[str, Any]:
+    """The ``extra`` of a field's own Meta (``Annotated[T, Meta(extra=...)]``)."""
+    extra: dict[str, Any] = {}
+    for meta in getattr(hint, "__metadata__", ()):
+        extra.update(getattr(meta, "extra", None) or {})
+    return extra
+
+
+def _closed(cls: type[msgspec.Struct], version: int) -> type[msgspec.Struct]:
+    """``cls`` as read from the wire when we wrote it at ``version``: every field of that
+    version required (but a field added within it, which older records lack), nothing else
     allowed, held requests versioned, headers as objects."""
     hints = typing.get_type_hints(cls, include_extras=True)
-    fields: list[tuple[str, Any]] = []
+    fields: list[Any] = []
     for name in cls.__struct_fields__:
         hint = hints[name]
+        extra = field_extra(hint)
+        if extra.get("since", 1) > version:
+            continue
         if name == "held":
             held: Any = Union[SendRequest, _absent_version(SendRequest)]  # noqa: UP007
             hint = tuple.__class_getitem__((held, ...))
         elif name == "headers":
             hint = tuple[Header, ...]
-        fields.append((name, hint))
+        fields.append((name, hint, None) if extra.get("added") else (name, hint))
     encode_names = dict(zip(cls.__struct_fields__, cls.__struct_encode_fields__, strict=True))
+    # Fields with a default must follow the others in a positional Struct; kw_only frees that.
     return msgspec.defstruct(
-        f"{cls.__name__}Wire", fields, tag_field="schema_version", tag=1,
+        f"{cls.__name__}WireV{version}", fields, tag_field="schema_version", tag=version,
         forbid_unknown_fields=True, frozen=True, kw_only=True,
         rename={name: wire for name, wire in encode_names.items() if name != wire})
 
 
+def versions(cls: type[msgspec.Struct]) -> range:
+    """The versions of a record consent-gate reads: 1 up to the one it writes."""
+    info = mi.type_info(cls)
+    assert isinstance(info, mi.StructType)
+    assert isinstance(info.tag, int)
+    return range(1, info.tag + 1)
+
+
 PostStep = Callable[[Any, str | None], Any]
+
+# The most bytes an input record may have. A body of 65,536 characters takes at most 393,216
+# bytes of JSON (every character escaped as \uXXXX); anything much larger is refused before it
+# is parsed, so a huge record costs no time or memory (an 8 MB record took over a second and
+# 250 MB to reach its error). JSON Schema cannot express a size in bytes: the one limit the
+# codec adds to the schemas (error_type too_large).
+MAX_INPUT_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -134,15 +164,17 @@ class RecordCodec(Generic[RecordT]):
     # What JSON cannot express, on a record msgspec accepted: (record, region) -> record.
     post: PostStep | None = None
     _decoder: msgspec.json.Decoder[Any] = field(init=False)
-    _wire: type[msgspec.Struct] | None = field(init=False)
+    # The closed records' wire Structs, one per version read (the current one first).
+    _wires: tuple[type[msgspec.Struct], ...] = field(init=False)
     _time_fields: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        wire = None if self.struct in INPUT_RECORDS else _closed(self.struct)
-        target = wire or self.struct
-        object.__setattr__(self, "_wire", wire)
+        wires = () if self.struct in INPUT_RECORDS else tuple(
+            _closed(self.struct, version) for version in reversed(versions(self.struct)))
+        targets = wires or (self.struct,)
+        object.__setattr__(self, "_wires", wires)
         object.__setattr__(self, "_decoder", msgspec.json.Decoder(
-            Union[target, _absent_version(target)], dec_hook=_dec_hook))  # noqa: UP007
+            Union[(*targets, _absent_version(targets[0]))], dec_hook=_dec_hook))
         object.__setattr__(self, "_time_fields", _times(self.struct))
 
     @property
@@ -157,19 +189,25 @@ class RecordCodec(Generic[RecordT]):
         ``regions`` maps gateway ids to the region for national phone spellings; it matters
         only for the input records.
         """
+        if not self._wires and len(value) > MAX_INPUT_BYTES:
+            raise DecodeError(ErrorType.TOO_LARGE, None, (
+                f"the record is {len(value)} bytes; input records are at most "
+                f"{MAX_INPUT_BYTES} (a 65,536-character body fits with room to spare)"))
         try:
             record = self._decoder.decode(value)
-            if self._wire is None and not value.isascii():
+            if not self._wires and not value.isascii():
                 # msgspec skips the fields an input record does not know without reading
                 # their text: the slow path says where UTF-8 breaks.
                 bytes(value).decode()
         except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
             return self._read(value, regions)
-        if self._wire is not None:
-            if type(record) is not self._wire:
+        if self._wires:
+            if type(record) not in self._wires:
                 return self._read(value, regions)
+            # A field an older version lacks takes its default (None).
             record = self.struct(**{name: getattr(record, name)
-                                  for name in self.struct.__struct_fields__})
+                                  for name in self.struct.__struct_fields__
+                                  if hasattr(record, name)})
         elif type(record) is not self.struct:
             return self._read(value, regions)
         if self.post is None:

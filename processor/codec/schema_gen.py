@@ -31,7 +31,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from processor.codec.checks import _GATEWAY_NOT_REQUIRED, COMMAND_TYPE_FIELDS
-from processor.codec.records import INPUT_RECORDS, RECORDS
+from processor.codec.records import INPUT_RECORDS, RECORDS, field_extra, versions
 from processor.domain.models import (
     INPUT_TIME_PATTERN,
     OUTPUT_TIME_PATTERN,
@@ -105,6 +105,8 @@ class _Writer:
         return {**schema, "description": description} if description else schema
 
     def nullable(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if {"type": "null"} in schema.get("anyOf", ()):
+            return schema  # already nullable
         if "enum" in schema:
             return {**schema, "enum": [*schema["enum"], None]}
         if "$ref" in schema:
@@ -145,8 +147,16 @@ class _Writer:
                 return {"$ref": COMMON + name}
             return self.struct(info.cls, ref=False)
         if isinstance(info, mi.VarTupleType):
-            item = typing.get_args(_bare_alias(hint))[0]
-            return {"type": "array", "items": self.field(item, None)}
+            bare = _bare_alias(hint)
+            while typing.get_origin(bare) is typing.Annotated:  # the list's own constraints
+                bare = typing.get_args(bare)[0]
+            array: dict[str, Any] = {"type": "array",
+                                     "items": self.field(typing.get_args(bare)[0], None)}
+            if info.min_length is not None:
+                array["minItems"] = info.min_length
+            if info.max_length is not None:
+                array["maxItems"] = info.max_length
+            return array
         return self.leaf(hint, info, extra, shared=False)
 
     def leaf(self, hint: Any, info: mi.Type, extra: dict[str, Any], *,
@@ -283,8 +293,13 @@ def generate() -> dict[str, dict[str, Any]]:
         cls = codec.struct
         hints = typing.get_type_hints(cls, include_extras=True)
         is_input = cls in INPUT_RECORDS
+        version = versions(cls)[-1]
         properties: dict[str, Any] = {"schema_version": {
-            "$ref": COMMON + "schema_version", "description": "Contract version; only 1 exists."}}
+            "$ref": COMMON + "schema_version", "description": "Contract version; only 1 exists."}
+            if version == SCHEMA_VERSION else {
+            "description": f"Contract version: {version}. consent-gate also reads the earlier "
+                           f"versions of this record (schemas/README.md, Versioning).",
+            "type": "integer", "const": version}}
         required = ["schema_version"]
         for name, wire in _names(cls):
             hint = hints[name]
@@ -293,7 +308,8 @@ def generate() -> dict[str, dict[str, Any]]:
                 properties[wire] = {**properties[wire], "type": ["array", "null"]}
             elif is_input and cls.__struct_defaults__ and _has_default(cls, name):
                 properties[wire] = _input_optional(writer, properties[wire])
-            if not is_input or not _has_default(cls, name):
+            added = field_extra(hint).get("added", False)  # older records lack it
+            if not added and (not is_input or not _has_default(cls, name)):
                 required.append(wire)
         document: dict[str, Any] = {
             "$schema": DRAFT, "$id": f"{BASE}{codec.name}.schema.json", "title": codec.name,

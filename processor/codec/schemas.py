@@ -17,7 +17,16 @@ import orjson
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from referencing import Registry, Resource
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+def _schema_dir() -> Path:
+    """``schemas/`` of a source checkout; in an installed package (the image), the copy the
+    wheel ships as ``processor._schemas``."""
+    package = Path(__file__).resolve().parents[1]
+    source = package.parent / "schemas"
+    return source if source.is_dir() else package / "_schemas"
+
+
+SCHEMA_DIR = _schema_dir()
 
 # RFC 3339 section 5.6 date-time (T/Z in either case), checked field by field below, written
 # independently of the codec's parser so the two can disagree when one of them is wrong.

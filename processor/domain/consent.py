@@ -1,17 +1,23 @@
-"""The consent state machine: inbound messages, commands and window expiry -> transitions.
+"""The consent state machine: inbound messages, commands and timer ticks -> transitions.
 
 Pure functions over frozen data. Two ordered tables drive everything, and the tests iterate
-the same tables: ``INBOUND_RULES`` (what a classified inbound message does to a subscription)
-and ``COMMAND_RULES`` (manual/API/import/global/number-change commands). The first rule that
-matches wins. The send decision lives in ``processor.domain.policy``.
+the same tables: ``INBOUND_RULES`` (what a classified inbound message does to a subscription,
+on the gateway that received it and, with a brand-wide revocation scope, on the other gateways
+of its brand) and ``COMMAND_RULES`` (manual/API/import/global/number-change commands). The first
+rule that matches wins. The send decision lives in ``processor.domain.policy``; a transition
+that settles held send requests has them decided there again.
+
+Every event carries its evidence: the text that made it (with the phone's exact words when
+they were an opt-in or opt-out), or the command.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import msgspec
 from msgspec.structs import replace
@@ -23,6 +29,9 @@ from processor.domain.gateways import (
     GatewayMode,
     Gateways,
 )
+
+if TYPE_CHECKING:
+    from processor.domain.policy import Release
 from processor.domain.ids import derived_id
 from processor.domain.keywords import Classification
 from processor.domain.models import (
@@ -60,12 +69,31 @@ PHONE_SOURCES = frozenset({ConsentSource.KEYWORD, ConsentSource.CONFIRMATION})
 SubKey = tuple[str, str | None]
 
 
+@dataclass(frozen=True, slots=True)
+class SendLog:
+    """When campaign sends to the phone were forwarded from one gateway (or one of its
+    campaign keywords), for the gateway's frequency cap: the times inside the cap's window,
+    oldest first, and a version the store fences like a subscription's. Kept in the consent
+    store only (not on a topic): the decision a replay repeats is in the stored outcome."""
+
+    gateway: str
+    keyword: str | None = None
+    times: tuple[int, ...] = ()
+    version: int = 0
+
+    @property
+    def key(self) -> SubKey:
+        return self.gateway, self.keyword
+
+
 class PhoneState(msgspec.Struct, frozen=True, gc=False):
-    """Every subscription of one phone, keyed by (gateway, keyword scope). A Struct: one is
-    built per phone and batch, and per decision that changes it."""
+    """Every subscription of one phone, keyed by (gateway, keyword scope), and its campaign
+    send logs (frequency caps). A Struct: one is built per phone and batch, and per decision
+    that changes it."""
 
     phone: str
     subscriptions: Mapping[SubKey, Subscription] = msgspec.field(default_factory=dict)
+    send_logs: Mapping[SubKey, SendLog] = msgspec.field(default_factory=dict)
 
     def get(self, gateway: str, keyword: str | None = None) -> Subscription:
         found = self.subscriptions.get((gateway, keyword))
@@ -81,11 +109,22 @@ class PhoneState(msgspec.Struct, frozen=True, gc=False):
     def global_opt_out(self) -> Subscription:
         return self.get(GLOBAL_GATEWAY)
 
-    def with_changes(self, changed: Iterable[Subscription]) -> PhoneState:
+    def send_log(self, gateway: str, keyword: str | None = None) -> SendLog:
+        found = self.send_logs.get((gateway, keyword))
+        return found if found is not None else SendLog(gateway, keyword)
+
+    def with_changes(self, changed: Iterable[Subscription],
+                     logs: Iterable[SendLog] = ()) -> PhoneState:
         subs = dict(self.subscriptions)
         for sub in changed:
             subs[(sub.gateway, sub.keyword)] = sub
-        return PhoneState(self.phone, MappingProxyType(subs))
+        sends = self.send_logs
+        if logs:
+            sends = dict(sends)
+            for log in logs:
+                sends[log.key] = log
+            sends = MappingProxyType(sends)
+        return PhoneState(self.phone, MappingProxyType(subs), sends)
 
 
 class Decision(msgspec.Struct, frozen=True, gc=False):
@@ -98,19 +137,37 @@ class Decision(msgspec.Struct, frozen=True, gc=False):
     results: tuple[SendResult, ...] = ()
     notices: tuple[Notice, ...] = ()
     command_result: CommandResult | None = None
+    send_logs: tuple[SendLog, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What made a change, as every consent event records it (ConsentEvent's evidence)."""
+
+    message_id: str | None = None
+    message_text: str | None = None
+    gateway_number: str | None = None
+    received_at: int | None = None
+    command_id: str | None = None
+
+
+NO_EVIDENCE = Evidence()
 
 
 class Effects:
     """Collects the outputs of one decision while it is being made (never escapes a decision)."""
 
-    __slots__ = ("cause_id", "changed", "events", "notices", "now", "outbound", "phone",
-                 "results")
+    __slots__ = ("cause_id", "changed", "events", "evidence", "notices", "now", "outbound",
+                 "phone", "results", "send_logs")
 
-    def __init__(self, cause_id: str, phone: str, now: int) -> None:
+    def __init__(self, cause_id: str, phone: str, now: int,
+                 evidence: Evidence = NO_EVIDENCE) -> None:
         self.cause_id = cause_id
         self.phone = phone
         self.now = now
+        self.evidence = evidence
         self.changed: dict[SubKey, Subscription] = {}
+        self.send_logs: dict[SubKey, SendLog] = {}
         self.events: list[ConsentEvent] = []
         self.outbound: list[OutboundMessage] = []
         self.results: list[SendResult] = []
@@ -120,9 +177,18 @@ class Effects:
         """`sub` as this decision has left it so far."""
         return self.changed.get((sub.gateway, sub.keyword), sub)
 
+    def state(self, before: PhoneState) -> PhoneState:
+        """The phone's state as this decision has left it so far."""
+        if not self.changed and not self.send_logs:
+            return before
+        return before.with_changes(self.changed.values(), self.send_logs.values())
+
     def store(self, sub: Subscription) -> Subscription:
         self.changed[(sub.gateway, sub.keyword)] = sub
         return sub
+
+    def log_send(self, log: SendLog) -> None:
+        self.send_logs[log.key] = log
 
     def transition(self, sub: Subscription, to: ConsentStatus, source: ConsentSource,
                    detail: str, *, actor: str | None, window_ms: int | None = None,
@@ -141,6 +207,9 @@ class Effects:
             phone=sub.phone, gateway=sub.gateway, keyword=sub.keyword,
             previous_status=sub.status, status=to, source=source, detail=detail, actor=actor,
             cause_id=self.cause_id, version=new.version, occurred_at=self.now,
+            message_id=self.evidence.message_id, message_text=self.evidence.message_text,
+            gateway_number=self.evidence.gateway_number,
+            received_at=self.evidence.received_at, command_id=self.evidence.command_id,
         ))
         return self.store(new)
 
@@ -169,11 +238,11 @@ class Effects:
 
     def result(self, request: SendRequest, status: SendStatus, sub: Subscription,
                debug: SendDebug | None, detail: str | None,
-               message_id: str | None = None) -> None:
+               message_id: str | None = None, sendable_at: int | None = None) -> None:
         self.results.append(SendResult(
             request_id=request.request_id, phone=request.phone, gateway=request.gateway,
             status=status, consent=sub.snapshot, decided_at=self.now, debug=debug,
-            detail=detail, message_id=message_id,
+            detail=detail, message_id=message_id, sendable_at=sendable_at,
         ))
 
     def forward(self, request: SendRequest, sub: Subscription) -> None:
@@ -185,35 +254,46 @@ class Effects:
         ))
         self.result(request, SendStatus.FORWARDED, sub, None, None, message_id)
 
-    def settle_held(self, state: PhoneState, sub: Subscription) -> Subscription:
-        """Held requests leave with the subscription's new status: Opt-In releases them in
-        order (unless a global opt-out came in meanwhile), anything else rejects them.
+    def settle_held(self, state: PhoneState, sub: Subscription,
+                    gw: GatewayConfig) -> Subscription:
+        """Held requests leave with the subscription's change. Requests held for a consent
+        answer are refused when the answer is no (or never comes); an Opt-In releases them,
+        and requests held for quiet hours leave with any change: those are decided again by
+        the send rules (a global opt-out, a frequency cap or quiet hours still apply).
         Nothing held is ever dropped."""
         if not sub.held or (sub.status is PENDING and not sub.window_closed):
             return sub
-        global_out = self.current(state.global_opt_out)
-        for request in sub.held:
-            if global_out.status is OUT:
-                # Like every result: the snapshot of the subscription the send targets.
-                self.result(request, SendStatus.ERROR, sub, SendDebug.GLOBAL_OPT_OUT,
-                            global_out.detail or "Global opt-out")
-            elif sub.status is IN:
-                self.forward(request, sub)
-            elif sub.status is OUT:
-                self.result(request, SendStatus.ERROR, sub, SendDebug.PREVIOUS_OPT_OUT,
-                            "The phone declined the consent request")
-            else:
-                self.result(request, SendStatus.ERROR, sub, SendDebug.NO_OPT_IN,
-                            "The consent request was not answered")
-        return self.store(replace(sub, held=()))
+        if sub.held_until is None and sub.status is not IN:
+            global_out = self.current(state.global_opt_out)
+            for request in sub.held:
+                if global_out.status is OUT:
+                    # Like every result: the snapshot of the subscription the send targets.
+                    self.result(request, SendStatus.ERROR, sub, SendDebug.GLOBAL_OPT_OUT,
+                                global_out.detail or "Global opt-out")
+                elif sub.status is OUT:
+                    self.result(request, SendStatus.ERROR, sub, SendDebug.PREVIOUS_OPT_OUT,
+                                "The phone declined the consent request")
+                else:
+                    self.result(request, SendStatus.ERROR, sub, SendDebug.NO_OPT_IN,
+                                "The consent request was not answered")
+            return self.store(replace(sub, held=()))
+        return _release()(self, state, sub, gw)
 
     def decision(self, command_result: CommandResult | None = None) -> Decision:
         return Decision(
             cause_id=self.cause_id, changed=tuple(self.changed.values()),
             events=tuple(self.events), outbound=tuple(self.outbound),
             results=tuple(self.results), notices=tuple(self.notices),
-            command_result=command_result,
+            command_result=command_result, send_logs=tuple(self.send_logs.values()),
         )
+
+
+def _release() -> Release:
+    """The send policy's release of held requests. The policy is built on this module, so it
+    is looked up when a transition needs it rather than imported at the top."""
+    from processor.domain.policy import release_held
+
+    return release_held
 
 
 def has_open_window(sub: Subscription) -> bool:
@@ -225,6 +305,16 @@ def has_open_window(sub: Subscription) -> bool:
 def window_open(sub: Subscription, now: int) -> bool:
     """The window is open at `now`: a confirmation counts."""
     return has_open_window(sub) and sub.pending_until is not None and now <= sub.pending_until
+
+
+def due_at(sub: Subscription) -> int | None:
+    """When the timer must tick for the subscription: its confirmation window closes, or the
+    campaign sends it holds for quiet hours become sendable. None: nothing is due."""
+    if has_open_window(sub):
+        return sub.pending_until
+    if sub.held and sub.held_until is not None:
+        return sub.held_until
+    return None
 
 
 # Inbound messages -------------------------------------------------------------------------
@@ -248,6 +338,14 @@ class Window(enum.Enum):
     CLOSED = "closed"
 
 
+class Scope(enum.Enum):
+    """Which subscriptions a rule is for: those of the gateway that received the text, or
+    those of the other gateways of its brand (a STOP revoking brand-wide)."""
+
+    RECEIVING = "receiving"
+    BRAND = "brand"
+
+
 @dataclass(frozen=True, slots=True)
 class InboundRule:
     name: str
@@ -264,8 +362,12 @@ class InboundRule:
     needs_create_opt_in_on_incoming: bool = False
     # None: either; True/False: only when the subscription's Opt-Out is (not) the phone's own.
     phone_opted_out: bool | None = None
+    scope: Scope = Scope.RECEIVING
 
-    def matches(self, trigger: Trigger, gw: GatewayConfig, sub: Subscription, now: int) -> bool:
+    def matches(self, trigger: Trigger, gw: GatewayConfig, sub: Subscription, now: int,
+                scope: Scope = Scope.RECEIVING) -> bool:
+        if scope is not self.scope:
+            return False
         if trigger not in self.triggers or gw.mode not in self.modes:
             return False
         if sub.status not in self.statuses:
@@ -346,7 +448,22 @@ INBOUND_RULES: tuple[InboundRule, ...] = (
                 detail="Consent requested after incoming SMS",
                 reply=ReplyKind.CONSENT_REQUEST_MT, notice=ReplyKind.NOTICE_CONSENT_REQUESTED_MT,
                 opens_window=True),
+    # The brand's revocation scope is "brand" (FCC 2024, revoke all): a STOP (keyword or plain
+    # words) to one gateway opts the phone out of every gateway of the brand. The gateway that
+    # received it confirms once; the others change silently, their owners told as usual.
+    InboundRule("brand_opt_out_repeat", frozenset({Trigger.OPT_OUT}), ALL_MODES,
+                frozenset({OUT}), phone_opted_out=True, scope=Scope.BRAND),
+    InboundRule("brand_opt_out", frozenset({Trigger.OPT_OUT}), ALL_MODES - _CONSENT,
+                frozenset({NO, PENDING, IN, OUT}), to=OUT, source=ConsentSource.KEYWORD,
+                detail="Opt-out keyword: {keyword} (to {gateway}, revoking every {brand} "
+                       "gateway)", scope=Scope.BRAND),
+    InboundRule("brand_consent_declined", frozenset({Trigger.OPT_OUT}), _CONSENT,
+                frozenset({NO, PENDING, IN, OUT}), to=OUT, source=ConsentSource.KEYWORD,
+                detail="Opt-out keyword: {keyword} (to {gateway}, revoking every {brand} "
+                       "gateway)", notice=ReplyKind.NOTICE_OPTED_OUT, scope=Scope.BRAND),
 )
+# Triggers whose message text is consent evidence (kept on the event); other texts never are.
+_EVIDENT_TRIGGERS = _OUT_TRIGGERS | _IN_TRIGGERS
 
 
 # The rules that name each trigger, in table order: the others cannot match it.
@@ -379,19 +496,26 @@ def _inbound_targets(state: PhoneState, gateway: str, trigger: Trigger,
 
 
 def match_inbound_rule(trigger: Trigger, gw: GatewayConfig, sub: Subscription,
-                       now: int) -> InboundRule | None:
-    """The first rule of ``INBOUND_RULES`` that applies, or None (nothing happens)."""
+                       now: int, scope: Scope = Scope.RECEIVING) -> InboundRule | None:
+    """The first rule of ``INBOUND_RULES`` for the scope that applies, or None (nothing
+    happens)."""
     for rule in _INBOUND_BY_TRIGGER[trigger]:
-        if rule.matches(trigger, gw, sub, now):
+        if rule.matches(trigger, gw, sub, now, scope):
             return rule
     return None
 
 
 def decide_inbound(state: PhoneState, message: InboundMessage, c: Classification,
-                   gw: GatewayConfig, now: int) -> Decision:
-    """Applies one classified inbound message to the phone's state."""
-    fx = Effects(message.message_id, state.phone, now)
+                   gw: GatewayConfig, now: int,
+                   brand: Sequence[GatewayConfig] = ()) -> Decision:
+    """Applies one classified inbound message to the phone's state. ``brand``: the other
+    gateways a STOP to ``gw`` revokes (its brand's, when the brand's revocation scope is
+    "brand"; ``Gateways.brand_gateways``)."""
     trigger = _trigger(c, gw)
+    fx = Effects(message.message_id, state.phone, now, Evidence(
+        message_id=message.message_id, gateway_number=message.to,
+        received_at=message.received_at,
+        message_text=message.body if trigger in _EVIDENT_TRIGGERS else None))
     keyword = c.keyword or ""
     # A window is judged by when the carrier received the message (never later than now): a
     # YES sent in time still confirms when a backlog delays its decision.
@@ -400,32 +524,54 @@ def decide_inbound(state: PhoneState, message: InboundMessage, c: Classification
     for target in _inbound_targets(state, gw.id, trigger, c, sent):
         rule = match_inbound_rule(trigger, gw, target, sent)
         if rule is not None:
-            matched.append((rule, target))
-    if any(rule.to is not None for rule, _ in matched):
+            matched.append((rule, target, gw))
+    if any(rule.to is not None for rule, _, _ in matched):
         # A late YES on one scope is moot when the same YES confirmed another.
-        matched = [(r, t) for r, t in matched if r.name != "late_confirmation"]
-    for rule, target in matched:
+        matched = [(r, t, g) for r, t, g in matched if r.name != "late_confirmation"]
+    if trigger is Trigger.OPT_OUT:
+        for other in brand:
+            for target in state.scopes(other.id):
+                rule = match_inbound_rule(trigger, other, target, sent, Scope.BRAND)
+                if rule is not None:
+                    matched.append((rule, target, other))
+    for rule, target, config in matched:
         sub = target
         if rule.to is not None and rule.source is not None:
-            detail = (_free_text_detail(rule) if "{keyword}" in rule.detail and not keyword
-                      else rule.detail.format(keyword=keyword))
+            detail = (_free_text_detail(rule, gw) if "{keyword}" in rule.detail and not keyword
+                      else rule.detail.format(keyword=keyword, gateway=gw.id, brand=gw.brand))
             sub = fx.transition(
                 target, rule.to, rule.source, detail, actor=None,
-                window_ms=gw.pending_window_ms if rule.opens_window else None,
+                window_ms=config.pending_window_ms if rule.opens_window else None,
                 # The customer texted first: the gateway's owner is the one being reached.
-                requested_by=gw.owner if gw.mode is GatewayMode.CONSENT_REQUEST else None,
+                requested_by=config.owner if config.mode is GatewayMode.CONSENT_REQUEST
+                else None,
             )
-            sub = fx.settle_held(state, sub)
+            sub = fx.settle_held(state, sub, config)
         if rule.reply is not None:
             fx.reply(gw, sub, rule.reply, in_reply_to=message.message_id, keyword=c.keyword)
         if rule.notice is not None:
-            fx.notice(gw, sub, rule.notice)
+            fx.notice(config, sub, rule.notice)
+    if not fx.outbound and any(r.scope is Scope.BRAND and r.to is not None
+                               for r, _, _ in matched):
+        # The phone's STOP revoked other gateways of the brand though this one was already
+        # out: that revocation gets its one confirmation, from the gateway the phone texted.
+        fx.reply(gw, fx.current(state.get(gw.id)), _confirmation(gw),
+                 in_reply_to=message.message_id, keyword=c.keyword)
     return fx.decision()
 
 
-def _free_text_detail(rule: InboundRule) -> str:
+def _confirmation(gw: GatewayConfig) -> ReplyKind:
+    if gw.mode is GatewayMode.CONSENT_REQUEST:
+        return ReplyKind.CONSENT_DECLINED
+    return ReplyKind.OPT_OUT_CONFIRMATION
+
+
+def _free_text_detail(rule: InboundRule, gw: GatewayConfig) -> str:
     """A revocation in plain words has no keyword; say so in the audit detail."""
-    return "Opt-out request in message text" if rule.to is OUT else "Opt-in request in message text"
+    text = "Opt-out request in message text" if rule.to is OUT else "Opt-in request in message text"
+    if rule.scope is Scope.BRAND:
+        text += f" (to {gw.id}, revoking every {gw.brand} gateway)"
+    return text
 
 
 # Commands ---------------------------------------------------------------------------------
@@ -571,7 +717,7 @@ def decide_command(state: PhoneState, command: Command, gateways: Gateways,
     if command.type is CommandType.EXPIRE_WINDOW:
         assert command.gateway is not None  # the codec requires it
         return decide_expiry(state, command, gateways.get(command.gateway), now)
-    fx = Effects(command.command_id, state.phone, now)
+    fx = Effects(command.command_id, state.phone, now, Evidence(command_id=command.command_id))
     needed = COMMAND_PERMISSIONS.get(command.type, frozenset())
     if needed and needed.isdisjoint(command.permissions):
         return fx.decision(_command_result(
@@ -591,7 +737,7 @@ def decide_command(state: PhoneState, command: Command, gateways: Gateways,
         if rule.to is not None and rule.source is not None:
             sub = fx.transition(target, rule.to, rule.source,
                                 rule.detail.format(actor=command.actor), actor=command.actor)
-            fx.settle_held(state, sub)
+            fx.settle_held(state, sub, gateways.get(sub.gateway))
         elif rule.reason:
             reasons.append(rule.reason)
     reason = None if fx.events else ("; ".join(sorted(set(reasons))) or "no change")
@@ -611,12 +757,20 @@ def _command_result(command: Command, fx: Effects, outcome: CommandOutcome,
 
 
 def decide_expiry(state: PhoneState, command: Command, gw: GatewayConfig, now: int) -> Decision:
-    """An ``expire_window`` tick from the timer (rule 3): the subscription stays Opt-In
-    Pending, now treated as opted out, and an expiry event says so. A stale or early tick (the
-    phone confirmed, a newer window opened, the clock is not there yet) decides nothing."""
+    """An ``expire_window`` tick from the timer. A confirmation window that closed (rule 3):
+    the subscription stays Opt-In Pending, now treated as opted out, and an expiry event says
+    so. Sends held for quiet hours that became sendable: they are decided again, in order. A
+    stale or early tick (the phone confirmed, a newer window opened, the holds left or moved,
+    the clock is not there yet) decides nothing."""
     fx = Effects(command.command_id, state.phone, now)
     sub = state.get(gw.id, command.keyword)
     until = command.until
+    if sub.held and sub.held_until is not None and not has_open_window(sub):
+        if until is None or sub.held_until != until or now < until:
+            return fx.decision(_command_result(command, fx, CommandOutcome.APPLIED,
+                                               "no held sends due at this time"))
+        _release()(fx, state, sub, gw)
+        return fx.decision(_command_result(command, fx, CommandOutcome.APPLIED, None))
     if (sub.status is not PENDING or sub.window_closed or until is None
             or sub.pending_until != until or now < until):
         return fx.decision(_command_result(command, fx, CommandOutcome.APPLIED,
@@ -626,5 +780,5 @@ def decide_expiry(state: PhoneState, command: Command, gw: GatewayConfig, now: i
     closed = fx.store(replace(closed, window_closed=True, pending_until=until))
     if gw.mode is GatewayMode.CONSENT_REQUEST:
         fx.notice(gw, closed, ReplyKind.NOTICE_EXPIRED)
-    fx.settle_held(state, closed)
+    fx.settle_held(state, closed, gw)
     return fx.decision(_command_result(command, fx, CommandOutcome.APPLIED, None))

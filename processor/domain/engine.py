@@ -24,7 +24,10 @@ def cause_id(item: Input) -> str:
 def decide(state: PhoneState, item: Input, gateways: Gateways, now: int) -> Decision:
     if isinstance(item, InboundMessage):
         gw = gateways.get(item.gateway)
-        return decide_inbound(state, item, classify(item.body, gw.keywords), gw, now)
+        # With a brand-wide revocation scope, a STOP reaches the brand's other gateways too:
+        # the configured ones and any the phone has a subscription on.
+        brand = gateways.brand_gateways(gw, (g for g, _ in state.subscriptions))
+        return decide_inbound(state, item, classify(item.body, gw.keywords), gw, now, brand)
     if isinstance(item, SendRequest):
         return decide_send(state, item, gateways.get(item.gateway), now)
     return decide_command(state, item, gateways, now)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import enum
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from processor.domain.keywords import DEFAULT_KEYWORDS, KeywordConfigError, KeywordSet
 from processor.domain.models import ReplyKind
+from processor.domain.quiet_hours import QuietHours
+from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS
 
 # The permission a command's actor needs for manual/API opt-in and opt-out (Mogli's
 # "Manual Opt-In/Opt-Out" permission set) and for clearing a global opt-out.
@@ -28,6 +30,38 @@ class GatewayMode(enum.StrEnum):
     DOUBLE_OPT_IN = "double_opt_in"  # opt-in keyword -> pending; verification keyword confirms
     CONSENT_REQUEST = "consent_request"  # Movius "Opt-In with Consent"
     DISCLAIMER = "disclaimer"  # Movius "Opt-In Disclaimer"
+
+
+class RevocationScope(enum.StrEnum):
+    """What a phone's STOP revokes: the gateway it texted, or every gateway of the brand (the
+    FCC's 2024 order: a revocation by any reasonable means covers the sender's messages)."""
+
+    GATEWAY = "gateway"
+    BRAND = "brand"
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyCap:
+    """At most ``max_sends`` campaign sends to a phone in any rolling ``window_ms``, counted
+    per gateway or, with ``per_keyword``, per campaign keyword (each keyword a subject; sends
+    without one count for the gateway). Florida's FTSA: three on the same subject in 24 hours.
+    """
+
+    max_sends: int
+    window_ms: int
+    per_keyword: bool = False
+
+    def describe(self) -> str:
+        per = " per campaign keyword" if self.per_keyword else ""
+        return f"{self.max_sends} campaign sends in {self.window}{per}"
+
+    @property
+    def window(self) -> str:
+        """The window as the statutes say it ("24 hours"), in hours up to four days."""
+        hours, rest = divmod(self.window_ms, 3_600_000)
+        if not rest and 0 < hours <= 96:
+            return f"{hours} hour{'s' if hours != 1 else ''}"
+        return describe_duration(self.window_ms)
 
 
 # Modes in which only an Opt-In subscription may be texted.
@@ -119,6 +153,10 @@ class GatewayConfig:
     default_region: str | None = None
     keywords: KeywordSet = DEFAULT_KEYWORDS
     templates: Mapping[ReplyKind, str] = field(default_factory=lambda: DEFAULT_TEMPLATES)
+    # Campaign sends inside the recipient's quiet hours are held (quiet_hours: enforce | off).
+    quiet_hours: bool = True
+    quiet_hours_rules: QuietHours = field(default=DEFAULT_QUIET_HOURS, repr=False)
+    frequency_cap: FrequencyCap | None = None
 
     def render(self, kind: ReplyKind, *, keyword: str | None = None) -> str:
         """The text of a reply or notice, with the gateway's variables filled in."""
@@ -145,10 +183,25 @@ class Gateways:
 
     default: GatewayConfig = field(default_factory=lambda: GatewayConfig(id="*"))
     by_id: Mapping[str, GatewayConfig] = field(default_factory=dict)
+    # Per brand (a gateway's `brand`): what a STOP to one of its gateways revokes.
+    revocation_scopes: Mapping[str, RevocationScope] = field(default_factory=dict)
 
     def get(self, gateway_id: str) -> GatewayConfig:
         found = self.by_id.get(gateway_id)
         return found if found is not None else replace(self.default, id=gateway_id)
+
+    def revocation_scope(self, gw: GatewayConfig) -> RevocationScope:
+        return self.revocation_scopes.get(gw.brand, RevocationScope.GATEWAY)
+
+    def brand_gateways(self, gw: GatewayConfig, touched: Iterable[str] = ()) -> tuple[
+            GatewayConfig, ...]:
+        """The other gateways a STOP to ``gw`` revokes: none with the gateway scope; with the
+        brand scope every configured gateway of its brand and any gateway in ``touched`` (the
+        phone's subscriptions) whose configuration names the brand, in id order."""
+        if self.revocation_scope(gw) is not RevocationScope.BRAND:
+            return ()
+        ids = {*self.by_id, *touched} - {gw.id, "*"}
+        return tuple(self.get(gid) for gid in sorted(ids) if self.get(gid).brand == gw.brand)
 
     @property
     def regions(self) -> Mapping[str, str]:
@@ -189,7 +242,10 @@ _FIELDS: Mapping[str, type | tuple[type, ...]] = {
     "owner": str, "create_opt_in_on_incoming": bool, "keyword_scoped": bool,
     "pending_window": (int, float, str), "consent_request_to_new_numbers": bool,
     "default_region": str, "keywords": dict, "templates": dict, "number": str,
+    "quiet_hours": str, "frequency_cap": dict,
 }
+_CAP_FIELDS: Mapping[str, type | tuple[type, ...]] = {
+    "max": int, "window": (int, float, str), "per_keyword": bool}
 
 
 def parse_gateways(data: Mapping[str, Any]) -> Gateways:
@@ -201,10 +257,10 @@ def parse_gateways(data: Mapping[str, Any]) -> Gateways:
     """
     if not isinstance(data, Mapping):
         raise GatewayConfigError("configuration: expected a mapping with 'gateways'")
-    unknown = set(data) - {"defaults", "gateways"}
+    unknown = set(data) - {"defaults", "gateways", "brands"}
     if unknown:
         raise GatewayConfigError(f"configuration: unknown keys {sorted(unknown)} "
-                                 "(expected 'defaults' and 'gateways')")
+                                 "(expected 'defaults', 'gateways' and 'brands')")
     defaults = data.get("defaults") or {}
     gateways = data.get("gateways") or {}
     if not isinstance(defaults, Mapping):
@@ -222,7 +278,65 @@ def parse_gateways(data: Mapping[str, Any]) -> Gateways:
             raise GatewayConfigError(f"gateways.{gid}: expected a mapping")
         merged = _merge(defaults, raw or {})
         by_id[gid] = _parse_gateway(gid, merged, f"gateways.{gid}")
-    return Gateways(default=default, by_id=MappingProxyType(by_id))
+    scopes = _parse_brands(data.get("brands") or {}, {default.brand} | {
+        g.brand for g in by_id.values()})
+    return Gateways(default=default, by_id=MappingProxyType(by_id),
+                    revocation_scopes=MappingProxyType(scopes))
+
+
+def _parse_brands(raw: object, named: set[str]) -> dict[str, RevocationScope]:
+    """``brands: {Acme: {revocation_scope: brand}}``: per brand, what a STOP revokes."""
+    if not isinstance(raw, Mapping):
+        raise GatewayConfigError("brands: expected a mapping of brand to settings")
+    scopes = {}
+    for brand, settings in raw.items():
+        path = f"brands.{brand}"
+        if brand not in named:
+            raise GatewayConfigError(
+                f"{path}: no gateway names this brand (a gateway names its brand with "
+                f"'brand:'; named: {', '.join(sorted(named))})")
+        if not isinstance(settings, Mapping):
+            raise GatewayConfigError(f"{path}: expected a mapping")
+        for key in settings:
+            if key != "revocation_scope":
+                raise GatewayConfigError(f"{path}.{key}: unknown setting (known: "
+                                         "revocation_scope)")
+        value = settings.get("revocation_scope", RevocationScope.GATEWAY.value)
+        try:
+            scopes[brand] = RevocationScope(value)
+        except ValueError:
+            raise GatewayConfigError(
+                f"{path}.revocation_scope: unknown scope {value!r} (expected one of "
+                f"{', '.join(s.value for s in RevocationScope)})") from None
+    return scopes
+
+
+def _quiet_hours(value: object, path: str) -> bool:
+    if value not in ("enforce", "off"):
+        raise GatewayConfigError(f"{path}: expected 'enforce' or 'off', got {value!r}")
+    return value == "enforce"
+
+
+def _frequency_cap(raw: object, path: str) -> FrequencyCap | None:
+    """``frequency_cap: {max: 3, window: 24h, per_keyword: false}``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise GatewayConfigError(f"{path}: expected a mapping like {{max: 3, window: 24h}}")
+    for key, value in raw.items():
+        expected = _CAP_FIELDS.get(key)
+        if expected is None:
+            raise GatewayConfigError(f"{path}.{key}: unknown setting "
+                                     f"(known: {', '.join(sorted(_CAP_FIELDS))})")
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise GatewayConfigError(f"{path}.{key}: wrong type {type(value).__name__}")
+    for key in ("max", "window"):
+        if key not in raw:
+            raise GatewayConfigError(f"{path}.{key}: required")
+    if raw["max"] < 1:
+        raise GatewayConfigError(f"{path}.max: must be at least 1, got {raw['max']!r}")
+    return FrequencyCap(raw["max"], parse_duration_ms(raw["window"], f"{path}.window"),
+                        bool(raw.get("per_keyword", False)))
 
 
 def _merge(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,6 +403,8 @@ def _parse_gateway(gid: str, raw: dict[str, Any], path: str) -> GatewayConfig:
         default_region=_region(raw.get("default_region"), f"{path}.default_region"),
         keywords=keywords,
         templates=MappingProxyType(templates),
+        quiet_hours=_quiet_hours(raw.get("quiet_hours", "enforce"), f"{path}.quiet_hours"),
+        frequency_cap=_frequency_cap(raw.get("frequency_cap"), f"{path}.frequency_cap"),
     )
 
 

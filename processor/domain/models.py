@@ -20,6 +20,9 @@ import msgspec
 from msgspec import Meta
 
 SCHEMA_VERSION = 1
+# send-result is at version 2: a debug value consumers act on (Frequency Cap) and Held for
+# quiet hours (with sendable_at) came after version 1 (schemas/README.md, "Versioning").
+SEND_RESULT_VERSION = 2
 
 # A phone's record-level ("global") opt-out is kept as a subscription on this pseudo-gateway,
 # so it is stored, versioned, evented and compacted exactly like any other subscription.
@@ -83,13 +86,15 @@ class SendDebug(enum.StrEnum):
     NO_OPT_IN = "No Opt-In"
     OPT_IN_PENDING = "Opt-In Pending"
     GLOBAL_OPT_OUT = "Global Opt-out"
+    FREQUENCY_CAP = "Frequency Cap"
 
 
 class CommandType(enum.StrEnum):
     """What a command asks for: manual or API opt-in/out of one subscription, an import row,
     setting or clearing the phone's global opt-out, a number that changed hands, or
-    (expire_window, internal: written only by consent-gate's own timer) closing a subscription's
-    confirmation window.
+    (expire_window, internal: written only by consent-gate's own timer) the timer's tick for a
+    subscription whose time has come: its confirmation window closes, or the campaign sends
+    held for the phone's quiet hours become sendable.
     """
 
     MANUAL_OPT_IN = "manual_opt_in"
@@ -100,8 +105,9 @@ class CommandType(enum.StrEnum):
     GLOBAL_OPT_OUT_SET = "global_opt_out_set"
     GLOBAL_OPT_OUT_CLEAR = "global_opt_out_clear"
     NUMBER_CHANGED = "number_changed"
-    # Internal: the worker's timer asks for a closed confirmation window to be expired. It
-    # travels through sms.commands so its outputs are decided exactly once, like any input.
+    # Internal: the worker's timer asks for a closed confirmation window to be expired, or for
+    # sends held for quiet hours to be decided again. It travels through sms.commands so its
+    # outputs are decided exactly once, like any input.
     EXPIRE_WINDOW = "expire_window"
 
 
@@ -155,6 +161,7 @@ class ErrorType(enum.StrEnum):
     UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
     UNKNOWN_TOPIC = "unknown_topic"
     REUSED_ID = "reused_id"
+    TOO_LARGE = "too_large"
     INTERNAL = "internal"
 
 
@@ -291,8 +298,13 @@ ProviderText = Annotated[str, Meta(max_length=128)]
 MediaCount = Annotated[int, Meta(ge=0, le=1000)]
 Campaign = Annotated[str, Meta(min_length=1, max_length=128)]
 Permission = Annotated[str, Meta(min_length=1, max_length=128)]
+# A command names a handful of permissions; a list of millions is an attack, not a command.
+MAX_PERMISSIONS = 64
 StateDetail = Annotated[str, Meta(max_length=1024)]
 Reason = Annotated[str, Meta(min_length=1, max_length=MAX_REASON)]
+# An output field added within its record's version: records written before it lack it, so
+# readers (consent-gate's codec too) take it as optional; the schema does not require it.
+ADDED = {"added": True}
 # Kafka topic names: at most 249 of these characters.
 TopicName = Annotated[str, Meta(max_length=249, pattern=python_pattern(TOPIC_PATTERN),
                                 extra={"what": "a Kafka topic name"})]
@@ -449,9 +461,9 @@ class Command(Record, kw_only=True, frozen=True):
     keyword: Annotated[Keyword | None, Meta(description=(
         'Optional: the keyword scope of the subscription; absent or null means the '
         'whole gateway.'))] = None
-    permissions: Annotated[tuple[Permission, ...], Meta(description=(
+    permissions: Annotated[tuple[Permission, ...], Meta(max_length=MAX_PERMISSIONS, description=(
         "Optional: the actor's permissions (e.g. to override another source's opt-out);"
-        ' absent or null means none.'))] = ()
+        ' absent or null means none; at most 64.'))] = ()
     import_status: Annotated[ImportStatus | None, Meta(description=(
         "The row's status in an import (MobileConnect): Active or Subscribe opt in, "
         'Unsubscribe opts out. Required for type import, not allowed (absent or null) '
@@ -463,10 +475,11 @@ class Command(Record, kw_only=True, frozen=True):
     reason: Annotated[Detail | None, Meta(description=(
         "Optional: why, in the actor's words; kept with the command result."))] = None
     until: Annotated[InputTime | None, Meta(description=(
-        'Only for expire_window, required there: the close time of the confirmation '
-        'window to expire. The command expires the window only if the subscription is '
-        'still pending with exactly this close time, so a stale or duplicated timer '
-        'tick changes nothing.'))] = None
+        "Only for expire_window, required there: the subscription's due time, the close "
+        'time of its confirmation window or the time its quiet-hours holds become '
+        'sendable. The command acts only if the subscription is still pending with '
+        'exactly this close time, or still holds sends due at exactly this time, so a '
+        'stale or duplicated timer tick changes nothing.'))] = None
 
 
 class OutboundMessage(Record, kw_only=True, frozen=True):
@@ -499,11 +512,13 @@ class OutboundMessage(Record, kw_only=True, frozen=True):
         'When consent-gate decided to send.'))]
 
 
-class SendResult(Record, kw_only=True, frozen=True):
+class SendResult(Record, kw_only=True, frozen=True, tag=SEND_RESULT_VERSION):
     """The decision on one send request, on topic sms.send-results, keyed by the recipient's E.164
-    phone: exactly one per request_id. This is the rewritten record the upstream app reads:
-    Forwarded (the message is on sms.outbound), Error (consent forbids it; debug says why), or
-    Held (waiting for the phone to answer a consent request).
+    phone: exactly one final result per request_id (Forwarded or Error), possibly preceded by a
+    Held one. This is the rewritten record the upstream app reads: Forwarded (the message is on
+    sms.outbound), Error (consent or a frequency cap forbids it; debug says why), or Held
+    (waiting for the phone to answer a consent request, or for the end of the phone's quiet
+    hours). Version 2: version 1 had no sendable_at, no Frequency Cap and no quiet-hours holds.
     """
 
     request_id: Annotated[Id, Meta(description=(
@@ -515,17 +530,25 @@ class SendResult(Record, kw_only=True, frozen=True):
     status: Annotated[SendStatus, Meta(description=(
         'Forwarded: sent on to sms.outbound. Error: not sent, see debug and detail. '
         'Held: kept in the subscription (consent-state held) until the phone answers a '
-        'consent request; the requesting user is told on sms.notices.'))]
+        'consent request (the requesting user is told on sms.notices), or, for a '
+        'campaign send inside the phone\'s quiet hours, until sendable_at, when it is '
+        'decided again (a STOP meanwhile wins). A Held result is followed by exactly one '
+        'Forwarded or Error result.'))]
     debug: Annotated[SendDebug | None, Meta(description=(
         'Why a request was not forwarded: Previous Opt-out (the phone opted out), No '
         'Opt-In (a campaign needs an opt-in the phone never gave), Opt-In Pending '
         '(waiting for a confirmation), Global Opt-out (the phone opted out of every '
-        'gateway); null when forwarded.'))] = None
+        'gateway), Frequency Cap (the gateway\'s cap of campaign sends to the phone in '
+        'its rolling window is reached; detail says which); null when forwarded or held.'))] = None
     detail: Annotated[Detail | None, Meta(description=(
         "Human text for the upstream app's user, e.g. which keyword has no opt-in; null"
         ' when there is nothing to add.'))] = None
     message_id: Annotated[Id | None, Meta(description=(
         "The outbound message's id when Forwarded; null otherwise."))] = None
+    sendable_at: Annotated[Time | None, Meta(extra={"since": 2}, description=(
+        'Held for quiet hours: when the send becomes sendable in every time zone of the '
+        "recipient's number under every quiet-hours rule that applies to it; the timer "
+        'decides it again then. Null otherwise.'))] = None
     consent: Annotated[ConsentSnapshot, Meta(description=(
         "The recipient's consent the decision was made under."))]
     decided_at: Annotated[Time, Meta(description=(
@@ -566,6 +589,27 @@ class ConsentEvent(Record, kw_only=True, frozen=True):
         'subscription, 1 for the first change of an untouched subscription.'))]
     occurred_at: Annotated[Time, Meta(description=(
         'When the change took effect.'))]
+    # The evidence (added within version 1: absent on events written before it).
+    message_id: Annotated[Id | None, Meta(extra=ADDED, description=(
+        'Evidence: the inbound message (carrier message id) that made the change; null '
+        'when the change did not come from a text. Absent on events written by earlier '
+        'releases.'))] = None
+    message_text: Annotated[InboundBody | None, Meta(extra=ADDED, description=(
+        'Evidence: the exact text the phone sent, kept only when it was an opt-in or '
+        'opt-out (a keyword such as STOP or START, or a revocation in plain words); null '
+        'for every other text and for changes that did not come from a text. Absent on '
+        'events written by earlier releases.'))] = None
+    gateway_number: Annotated[Dialable | None, Meta(extra=ADDED, description=(
+        'Evidence: our number or short code the phone texted, as the carrier spelled it; '
+        'null when the change did not come from a text. Absent on events written by '
+        'earlier releases.'))] = None
+    received_at: Annotated[Time | None, Meta(extra=ADDED, description=(
+        'Evidence: when the carrier received the text; null when the change did not come '
+        'from a text. Absent on events written by earlier releases.'))] = None
+    command_id: Annotated[Id | None, Meta(extra=ADDED, description=(
+        'Evidence: the command (manual, API, import, global opt-out, number change) that '
+        'made the change, whose actor is in actor; null otherwise. Absent on events '
+        'written by earlier releases.'))] = None
 
 
 class CommandResult(Record, kw_only=True, frozen=True):
@@ -654,15 +698,20 @@ class Subscription(Record, frozen=True):
         'Opt-In Pending: whether the confirmation window has closed (a late '
         'confirmation gets a late_confirmation reply).'))] = False
     held: Annotated[tuple[SendRequest, ...], Meta(description=(
-        'consent_request mode: send requests held until the phone answers, in arrival '
-        'order. Each is a send-request record in full wire form, with the phone already'
-        ' normalised to E.164.'))] = ()
+        'Send requests held, in arrival order: in consent_request mode until the phone '
+        'answers (status Opt-In Pending), or campaign sends held for the phone\'s quiet '
+        'hours until held_until (status Opt-In). Each is a send-request record in full '
+        'wire form, with the phone already normalised to E.164.'))] = ()
     disclaimer_sent: Annotated[bool, Meta(description=(
         'disclaimer mode: the disclaimer has gone out before the first forwarded '
         'message.'))] = False
     requested_by: Annotated[Person | None, Meta(description=(
         'Who asked for the pending consent request (receives the notices); null when '
         'none is pending.'))] = None
+    held_until: Annotated[Time | None, Meta(extra=ADDED, description=(
+        'Quiet hours: when the campaign sends in held become sendable (the timer decides '
+        'them again then); null when nothing is held for quiet hours. Absent on records '
+        'written by earlier releases.'))] = None
 
     @property
     def snapshot(self) -> ConsentSnapshot:

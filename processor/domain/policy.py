@@ -1,15 +1,21 @@
-"""The send decision: every send request gets exactly one result.
+"""The send decision: every send request gets exactly one final result.
 
 ``SEND_RULES`` is checked in order and the first rule that applies decides (the tests iterate
 the same table). The order is the product's promise: a global opt-out beats everything, an
-opt-out beats any opt-in, and nothing is forwarded without the consent the gateway's mode asks
-for.
+opt-out beats any opt-in, nothing is forwarded without the consent the gateway's mode asks
+for, and a campaign (marketing) send that consent allows still waits for the gateway's
+frequency cap and the recipient's quiet hours.
+
+A held request is decided again by the same table when it is released (``release_held``): by
+the phone's answer to a consent request, by the timer when its quiet hours end, or by any
+change of its subscription meanwhile (a STOP wins).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import msgspec
 from msgspec.structs import replace
@@ -22,6 +28,7 @@ from processor.domain.consent import (
     Decision,
     Effects,
     PhoneState,
+    SendLog,
     window_open,
 )
 from processor.domain.gateways import GatewayConfig, GatewayMode
@@ -34,6 +41,7 @@ from processor.domain.models import (
     SendStatus,
     Subscription,
 )
+from processor.domain.quiet_hours import Blocked, QuietHours, format_instant, recipient_of
 
 # The most requests held for one subscription while its phone is asked for consent.
 MAX_HELD = 10
@@ -78,6 +86,56 @@ def _gateway_opt_out_blocks_scope(ctx: SendContext) -> bool:
 
 def _no_opted_in_keyword(ctx: SendContext) -> bool:
     return not any(s.status is IN for s in ctx.state.scopes(ctx.gw.id)[1:])
+
+
+def _cap_log(ctx: SendContext) -> SendLog:
+    """The send log the gateway's frequency cap counts this request in."""
+    cap = ctx.gw.frequency_cap
+    keyword = ctx.request.keyword if cap is not None and cap.per_keyword else None
+    return ctx.state.send_log(ctx.gw.id, keyword)
+
+
+def _sent_in_window(ctx: SendContext) -> int:
+    cap = ctx.gw.frequency_cap
+    if cap is None:
+        return 0
+    since = ctx.now - cap.window_ms
+    return sum(1 for at in _cap_log(ctx).times if at > since)
+
+
+def _over_cap(ctx: SendContext) -> bool:
+    cap = ctx.gw.frequency_cap
+    return (ctx.request.kind is SendKind.CAMPAIGN and cap is not None
+            and _sent_in_window(ctx) >= cap.max_sends)
+
+
+def _cap_text(ctx: SendContext) -> str:
+    cap = ctx.gw.frequency_cap
+    assert cap is not None
+    subject = f" for keyword {ctx.request.keyword}" if cap.per_keyword and ctx.request.keyword \
+        else ""
+    return (f"{_sent_in_window(ctx)} campaign sends{subject} to this phone in the last "
+            f"{cap.window}; the gateway's cap is {cap.describe()}")
+
+
+@lru_cache(maxsize=4096)
+def _quiet(rules: QuietHours, phone: str, now: int) -> Blocked | None:
+    return rules.blocked(recipient_of(phone), now)
+
+
+def quiet_hours_block(ctx: SendContext) -> Blocked | None:
+    """Why a campaign send may not reach the phone now and when it may, or None. Only
+    campaign sends wait: one-to-one and transactional texts, and every automatic reply, go
+    at any hour."""
+    if ctx.request.kind is not SendKind.CAMPAIGN or not ctx.gw.quiet_hours:
+        return None
+    return _quiet(ctx.gw.quiet_hours_rules, ctx.request.phone, ctx.now)
+
+
+def _quiet_text(ctx: SendContext) -> str:
+    blocked = quiet_hours_block(ctx)
+    assert blocked is not None
+    return f"{blocked.reason}; sendable at {format_instant(blocked.sendable_at)}"
 
 
 def _window_text(ctx: SendContext) -> str:
@@ -138,6 +196,19 @@ SEND_RULES: tuple[SendRule, ...] = (
              SendStatus.ERROR, SendDebug.NO_OPT_IN,
              lambda c: "No opted-in keyword on this short code",
              on_gateway=lambda gw: gw.keyword_scoped),
+    # The gateway's frequency cap: at most N campaign sends to the phone in a rolling window,
+    # counted when forwarded, with the send's time (Florida's FTSA: three on the same subject
+    # in 24 hours).
+    SendRule("frequency_cap", _over_cap, SendStatus.ERROR, SendDebug.FREQUENCY_CAP, _cap_text),
+    # Quiet hours, by the recipient's clock: a campaign send waits in its subscription, a
+    # bounded number of them, until every rule that applies to the number permits it.
+    SendRule("quiet_hours_full",
+             lambda c: quiet_hours_block(c) is not None and len(c.target.held) >= MAX_HELD,
+             SendStatus.ERROR, SendDebug.FREQUENCY_CAP,
+             lambda c: f"{MAX_HELD} campaign sends are already held for this phone's quiet "
+                       "hours"),
+    SendRule("quiet_hours", lambda c: quiet_hours_block(c) is not None,
+             SendStatus.HELD, None, _quiet_text),
     SendRule("forward", lambda c: True, SendStatus.FORWARDED, None, lambda c: None),
 )
 
@@ -162,14 +233,29 @@ def rules_on(gw: GatewayConfig) -> tuple[SendRule, ...]:
 _RULES_ON: dict[tuple[GatewayMode, bool], tuple[SendRule, ...]] = {}
 
 
+def context(state: PhoneState, request: SendRequest, gw: GatewayConfig, now: int) -> SendContext:
+    gateway_level = state.get(gw.id)
+    target = gateway_level if request.keyword is None else state.get(gw.id, request.keyword)
+    return SendContext(request, gw, state, target, gateway_level, now)
+
+
 def decide_send(state: PhoneState, request: SendRequest, gw: GatewayConfig,
                 now: int) -> Decision:
     """Decides one send request: forwarded, held, or rewritten into an error result."""
-    gateway_level = state.get(gw.id)
-    target = gateway_level if request.keyword is None else state.get(gw.id, request.keyword)
-    ctx = SendContext(request, gw, state, target, gateway_level, now)
-    rule = match_send_rule(ctx)
     fx = Effects(request.request_id, state.phone, now)
+    target = state.get(gw.id, request.keyword)
+    if target.held and target.held_until is not None and now >= target.held_until:
+        # Sends held for quiet hours that are due go first, in order, whether the timer's
+        # tick or this later send reaches them first.
+        release_held(fx, state, target, gw)
+        state = fx.state(state)
+    ctx = context(state, request, gw, now)
+    _apply(fx, ctx, match_send_rule(ctx))
+    return fx.decision()
+
+
+def _apply(fx: Effects, ctx: SendContext, rule: SendRule) -> None:
+    request = ctx.request
     if rule.name == "forward":
         _forward(fx, ctx)
     elif rule.name == "hold_for_consent":
@@ -177,9 +263,17 @@ def decide_send(state: PhoneState, request: SendRequest, gw: GatewayConfig,
         fx.result(request, SendStatus.HELD, ctx.target, None, rule.detail(ctx))
     elif rule.name == "request_consent":
         _request_consent(fx, ctx, rule)
+    elif rule.name == "quiet_hours":
+        blocked = quiet_hours_block(ctx)
+        assert blocked is not None
+        target = ctx.target
+        until = blocked.sendable_at if target.held_until is None else min(
+            target.held_until, blocked.sendable_at)
+        fx.store(replace(target, held=(*target.held, request), held_until=until))
+        fx.result(request, SendStatus.HELD, target, None, rule.detail(ctx),
+                  sendable_at=blocked.sendable_at)
     else:
         fx.result(request, rule.status, ctx.target, rule.debug, rule.detail(ctx))
-    return fx.decision()
 
 
 def _forward(fx: Effects, ctx: SendContext) -> None:
@@ -188,7 +282,50 @@ def _forward(fx: Effects, ctx: SendContext) -> None:
         # Movius "Opt-In Disclaimer": the first message a phone gets is preceded by it.
         fx.reply(ctx.gw, gl, ReplyKind.DISCLAIMER, in_reply_to=None)
         fx.store(replace(gl, disclaimer_sent=True))
+    cap = ctx.gw.frequency_cap
+    if cap is not None and ctx.request.kind is SendKind.CAMPAIGN:
+        log = _cap_log(ctx)
+        since = ctx.now - cap.window_ms
+        fx.log_send(replace_log(log, (*(t for t in log.times if t > since), ctx.now)))
     fx.forward(ctx.request, ctx.target)
+
+
+def replace_log(log: SendLog, times: tuple[int, ...]) -> SendLog:
+    return SendLog(log.gateway, log.keyword, times, log.version + 1)
+
+
+# Held requests leave: decided again -------------------------------------------------------
+
+Release = Callable[[Effects, PhoneState, Subscription, GatewayConfig], Subscription]
+
+
+def release_held(fx: Effects, state: PhoneState, sub: Subscription,
+                 gw: GatewayConfig) -> Subscription:
+    """Decides the requests held in ``sub`` again, in arrival order, against the state as the
+    decision has left it so far (each forward counts toward the frequency cap of the next).
+    Each gets its final result, or stays held while it still must wait: then it gets a Held
+    result only when the reason is new to it (a consent hold becoming a quiet-hours hold)."""
+    waited_for_quiet = sub.held_until is not None
+    held = sub.held
+    fx.store(replace(sub, held=(), held_until=None))
+    kept: list[SendRequest] = []
+    until: int | None = None
+    for request in held:
+        ctx = context(fx.state(state), request, gw, fx.now)
+        rule = match_send_rule(ctx)
+        blocked = quiet_hours_block(ctx) if rule.name == "quiet_hours" else None
+        if blocked is None:
+            _apply(fx, ctx, rule)
+            continue
+        kept.append(request)
+        until = blocked.sendable_at if until is None else min(until, blocked.sendable_at)
+        if not waited_for_quiet:
+            fx.result(request, SendStatus.HELD, ctx.target, None, rule.detail(ctx),
+                      sendable_at=blocked.sendable_at)
+    left = fx.current(sub)
+    if not kept:
+        return left
+    return fx.store(replace(left, held=(*left.held, *kept), held_until=until))
 
 
 def _request_consent(fx: Effects, ctx: SendContext, rule: SendRule) -> None:

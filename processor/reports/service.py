@@ -35,11 +35,13 @@ from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 
 from processor import codec
+from processor.adapters.kafka_clients import faust_broker, faust_credentials
 from processor.logs import configure_logging
 from processor.ports import Clock, SystemClock
 from processor.reports.counts import SEPARATOR, count_key, render, report, since_ms
 from processor.settings import Settings
 from processor.topics import Topic
+from processor.web import product_app
 
 log = structlog.get_logger("consent_gate.reports")
 
@@ -103,11 +105,12 @@ class ReportsApp:
 def build_reports_app(settings: Settings, clock: Clock | None = None) -> ReportsApp:
     now: Clock = clock or SystemClock()
     datadir = tempfile.TemporaryDirectory(prefix="consent-gate-reports-")
-    app = faust.App(
+    app = product_app(
         f"{settings.topic_prefix}{settings.group_id}-reports",
-        broker=f"kafka://{settings.kafka_bootstrap}", store="memory://",
-        web_host=settings.reports_host, web_port=settings.reports_port, web_enabled=True,
-        web_in_thread=False, autodiscover=False, consumer_auto_offset_reset="earliest",
+        broker=faust_broker(settings), store="memory://",
+        broker_credentials=faust_credentials(settings),
+        host=settings.reports_host, port=settings.reports_port,
+        consumer_auto_offset_reset="earliest",
         datadir=datadir.name,
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,

@@ -86,10 +86,9 @@ class WorkerProcess:
 
     async def metrics(self) -> str:
         """The worker's /metrics exposition (Prometheus text)."""
-        url = f"http://127.0.0.1:{self.web_port}/metrics"
-        async with (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
-                    http.get(url) as response):
-            return await response.text()
+        answer = await self.get("/metrics")
+        assert answer is not None and answer[0] == 200, answer
+        return answer[1]
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

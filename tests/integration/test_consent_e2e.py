@@ -1,4 +1,6 @@
-"""Every rule of the consent state machine, end to end through the real topics.
+"""Every rule of the consent state machine and the send policy, end to end through the real
+topics: consent, quiet hours (held campaign sends released by the worker's timer), frequency
+caps, brand-wide revocations and the evidence on every event.
 
 Each scenario is a conversation of inputs and clock moves. It runs through the running worker
 (real Kafka, real Redis, the worker's own timer on an injected clock) and, step by step,
@@ -13,13 +15,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from msgspec.structs import replace
 
-from processor.domain.consent import Decision, PhoneState
+from processor.domain.consent import Decision, PhoneState, due_at
 from processor.domain.engine import Input, decide
 from processor.domain.gateways import MANUAL_PERMISSION, Gateways, parse_gateways
 from processor.domain.models import (
@@ -30,7 +34,10 @@ from processor.domain.models import (
     InboundMessage,
     Notice,
     OutboundMessage,
+    SendDebug,
+    SendKind,
     SendResult,
+    SendStatus,
 )
 from processor.ports import ManualClock
 from processor.topics import Topic
@@ -51,19 +58,36 @@ CONFIG: dict[str, Any] = {
                  "consent_request_to_new_numbers": True},
         "disc": {"mode": "disclaimer"},
         "short": {"mode": "default", "keyword_scoped": True},
+        "camp": {"mode": "mandatory", "frequency_cap": {"max": 3, "window": "24h"}},
+        "bee1": {"mode": "default", "brand": "Bee"},
+        "bee2": {"mode": "mandatory", "brand": "Bee"},
     },
+    "brands": {"Bee": {"revocation_scope": "brand"}},
 }
 PERMITTED = [MANUAL_PERMISSION]
 
 
 @dataclass(frozen=True)
 class Advance:
-    """Moves the clock; the worker's timer then expires the windows that closed."""
+    """Moves the clock; the worker's timer then ticks for what became due (windows that
+    closed, sends held for quiet hours that became sendable)."""
 
     ms: int
 
 
-Step = Input | Advance
+@dataclass(frozen=True)
+class AdvanceTo:
+    """Moves the clock to a wall-clock time in Washington, D.C. (the phones' area code)."""
+
+    local: str
+
+    @property
+    def ms(self) -> int:
+        moment = datetime.fromisoformat(self.local).replace(tzinfo=ZoneInfo("America/New_York"))
+        return int(moment.timestamp() * 1000)
+
+
+Step = Input | Advance | AdvanceTo
 Scenario = Callable[[str], list[Step]]
 
 
@@ -177,6 +201,43 @@ def imports_global_and_number_change(p: str) -> list[Step]:
     ]
 
 
+def quiet_hours_and_frequency_cap(p: str) -> list[Step]:
+    campaign = SendKind.CAMPAIGN
+    return [
+        inbound("START", "camp", phone=p, message_id=f"{p}-m1"),
+        send("camp", phone=p, request_id=f"{p}-r1", kind=campaign),  # noon: forwarded
+        AdvanceTo("2027-01-15 22:30"),
+        send("camp", phone=p, request_id=f"{p}-r2", kind=campaign),  # held until 08:00
+        send("camp", phone=p, request_id=f"{p}-r3", kind=campaign),
+        send("camp", phone=p, request_id=f"{p}-r4"),  # a conversation goes at any hour
+        AdvanceTo("2027-01-16 08:00"),  # the worker's timer releases r2 and r3, once
+        send("camp", phone=p, request_id=f"{p}-r5", kind=campaign),  # a fourth: refused
+    ]
+
+
+def stop_while_held(p: str) -> list[Step]:
+    return [
+        inbound("START", "camp", phone=p, message_id=f"{p}-m1"),
+        AdvanceTo("2027-01-16 21:30"),
+        send("camp", phone=p, request_id=f"{p}-r1", kind=SendKind.CAMPAIGN),  # held
+        inbound("STOP", "camp", phone=p, message_id=f"{p}-m2"),  # refuses it now
+        AdvanceTo("2027-01-17 08:00"),  # nothing left for the timer
+        send("camp", phone=p, request_id=f"{p}-r2", kind=SendKind.CAMPAIGN),
+    ]
+
+
+def brand_wide_stop(p: str) -> list[Step]:
+    return [
+        inbound("START", "bee2", phone=p, message_id=f"{p}-m1"),
+        inbound("Stop", "bee1", phone=p, message_id=f"{p}-m2"),  # revokes bee1 and bee2
+        send("bee2", phone=p, request_id=f"{p}-r1"),
+        command(CommandType.MANUAL_OPT_IN, "bee2", phone=p, permissions=PERMITTED,
+                command_id=f"{p}-c1"),  # refused: the phone's own STOP
+        inbound("START", "bee2", phone=p, message_id=f"{p}-m3"),
+        send("bee2", phone=p, request_id=f"{p}-r2"),
+    ]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "+12025550111": default_mode,
     "+12025550112": mandatory_mode,
@@ -187,6 +248,10 @@ SCENARIOS: dict[str, Scenario] = {
     "+12025550117": disclaimer_mode,
     "+12025550118": keyword_scoped_short_code,
     "+12025550119": imports_global_and_number_change,
+    "+12025550120": brand_wide_stop,
+    # Last: these move the clock through a night.
+    "+12025550121": quiet_hours_and_frequency_cap,
+    "+12025550122": stop_while_held,
 }
 
 
@@ -197,9 +262,11 @@ def comparable(topic: Topic, record: Any) -> tuple[Any, ...]:
         cause = None if record.source.value == "expiry" else record.cause_id
         return (record.phone, record.gateway, record.keyword, record.previous_status,
                 record.status, record.source, record.detail, record.actor, record.version,
-                cause)
+                cause, record.message_id, record.message_text, record.gateway_number,
+                record.received_at, record.command_id)
     if isinstance(record, SendResult):
-        return (record.request_id, record.status, record.debug, record.detail, record.consent)
+        return (record.request_id, record.status, record.debug, record.detail, record.consent,
+                record.sendable_at)
     if isinstance(record, OutboundMessage):
         return (record.phone, record.request_id, record.reply_kind, record.body,
                 record.in_reply_to, record.consent, record.auto_reply)
@@ -208,7 +275,8 @@ def comparable(topic: Topic, record: Any) -> tuple[Any, ...]:
     if topic is Topic.COMMAND_RESULTS:
         tick = record.type is CommandType.EXPIRE_WINDOW
         return (None if tick else record.command_id, record.result, record.reason, record.type)
-    return (record.phone, record.gateway, record.keyword, record.status, record.version)
+    return (record.phone, record.gateway, record.keyword, record.status, record.version,
+            tuple(r.request_id for r in record.held), record.held_until)
 
 
 def expected_records(decision: Decision) -> dict[Topic, list[Any]]:
@@ -228,13 +296,17 @@ async def play(stack: Stack, clock: ManualClock, gateways: Gateways, phone: str,
     expected: dict[Topic, list[Any]] = {topic: [] for topic in expected_records(Decision(""))}
     for number, step in enumerate(steps):
         decisions: list[Decision] = []
-        if isinstance(step, Advance):
-            clock.advance(step.ms)
+        if isinstance(step, Advance | AdvanceTo):
+            if isinstance(step, Advance):
+                clock.advance(step.ms)
+            else:
+                assert step.ms >= clock.now, "the clock only moves forward"
+                clock.now = step.ms
             for sub in state.subscriptions.values():
-                if sub.pending_until is not None and not sub.window_closed \
-                        and sub.pending_until <= clock.now:
+                due = due_at(sub)
+                if due is not None and due <= clock.now:
                     tick = command(CommandType.EXPIRE_WINDOW, sub.gateway, phone=phone,
-                                   keyword=sub.keyword, until=sub.pending_until)
+                                   keyword=sub.keyword, until=due)
                     decisions.append(decide(state, tick, gateways, clock.now))
         else:
             # An inbound message is received when it is played.
@@ -243,7 +315,7 @@ async def play(stack: Stack, clock: ManualClock, gateways: Gateways, phone: str,
             decisions.append(decide(state, item, gateways, clock.now))
             await _produce(stack, item)
         for decision in decisions:
-            state = state.with_changes(decision.changed)
+            state = state.with_changes(decision.changed, decision.send_logs)
             for topic, records in expected_records(decision).items():
                 expected[topic].extend(records)
         for topic, records in expected.items():
@@ -278,3 +350,13 @@ async def test_every_consent_rule_through_the_topics(tmp_path: Path) -> None:
         for phone, scenario in SCENARIOS.items():
             await play(stack, clock, gateways, phone, scenario(phone))
         assert running.worker.ready == (True, [])
+        # What the quiet-hours scenario proves, spelled out (the loop compared it all).
+        results = [r for r in stack.seen_values(Topic.SEND_RESULTS)
+                   if r.phone == "+12025550121"]
+        assert [(r.request_id[-2:], r.status, r.debug) for r in results] == [
+            ("r1", SendStatus.FORWARDED, None), ("r2", SendStatus.HELD, None),
+            ("r3", SendStatus.HELD, None), ("r4", SendStatus.FORWARDED, None),
+            ("r2", SendStatus.FORWARDED, None), ("r3", SendStatus.FORWARDED, None),
+            ("r5", SendStatus.ERROR, SendDebug.FREQUENCY_CAP)]
+        held = results[1]
+        assert held.sendable_at == AdvanceTo("2027-01-16 08:00").ms

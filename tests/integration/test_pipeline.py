@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from processor import codec, pipeline
 from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.models import CommandType, ConsentStatus, SendStatus
-from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, merge_by_time
+from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
 from processor.ports import ManualClock, PhoneWrite, VersionConflictError
 from processor.topics import Topic
 from processor.window_timer import WindowTimer
@@ -184,16 +184,6 @@ async def test_expiry_ticks_flow_through_the_commands_topic(double_opt_in: Windo
     (event,) = [codec.decode_consent_event(v) for v in by_topic(outcome.outputs,
                                                                  Topic.CONSENT_EVENTS)]
     assert (event.status, event.source.value) == (ConsentStatus.OPT_IN_PENDING, "expiry")
-
-
-def test_merge_by_time_keeps_each_topic_in_offset_order() -> None:
-    a = [InputRecord(Topic.INBOUND, 0, i, None, b"", timestamp=t) for i, t in enumerate([5, 1])]
-    b = [InputRecord(Topic.SEND_REQUESTS, 0, i, None, b"", timestamp=t)
-         for i, t in enumerate([2, 3])]
-    merged = merge_by_time([a, b])
-    assert [(r.topic, r.offset) for r in merged if r.topic is Topic.INBOUND] == [
-        (Topic.INBOUND, 0), (Topic.INBOUND, 1)]
-    assert len(merged) == 4
 
 
 async def test_a_window_that_closes_early_leaves_no_timer_entry(

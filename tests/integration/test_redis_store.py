@@ -12,6 +12,7 @@ from processor.adapters.redis_store import (
     pack_subscription,
     unpack_subscription,
 )
+from processor.domain.consent import SendLog
 from processor.domain.models import (
     ConsentSource,
     ConsentStatus,
@@ -192,3 +193,50 @@ async def test_restore_keeps_the_newer_version_and_indexes_open_windows(
     assert [(w.phone, w.due_at) for w in due] == [(B, 1_800_000_360_000)]
     await store.set_progress(0, {"sms.inbound": 7})
     assert await store.progress(0) == {"sms.inbound": 7}
+
+
+# Quiet-hours holds and frequency-cap send logs ---------------------------------------------
+
+def held_for_quiet_hours(phone: str, until: int) -> Subscription:
+    held = SendRequest(request_id="r-q", phone=phone, gateway="gw1", body="Sale!",
+                       kind=SendKind.CAMPAIGN, requested_by="shop", created_at=until - 1)
+    return replace(opted_in(phone, version=2), held=(held,), held_until=until)
+
+
+def test_a_quiet_hours_hold_packs_and_unpacks() -> None:
+    sub = held_for_quiet_hours(A, 1_800_050_000_000)
+    assert unpack_subscription(A, b"gw1|", pack_subscription(sub)) == sub
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+async def test_send_logs_are_stored_with_the_phone_and_fenced_by_their_version(
+        redis_client: aioredis.Redis, redis_prefix: str, cluster: bool) -> None:
+    store = store_for(redis_client, redis_prefix, cluster=cluster)
+    first = SendLog("gw1", None, (1_800_000_000_000,), 1)
+    scoped = SendLog("gw1", "VOLUNTEER", (1_800_000_000_001,), 1)
+    await store.commit([PhoneWrite(A, [(opted_in(A), 0)], send_logs=[(first, 0), (scoped, 0)])],
+                       partition=0)
+    loaded = (await store.load({A: []}))[A].state
+    assert (loaded.send_log("gw1"), loaded.send_log("gw1", "VOLUNTEER")) == (first, scoped)
+    assert loaded.get("gw1") == opted_in(A)  # the log fields are not subscriptions
+    second = SendLog("gw1", None, (*first.times, 1_800_000_000_500), 2)
+    with pytest.raises(VersionConflictError):  # read at version 0, the store is at 1
+        await store.commit([PhoneWrite(A, send_logs=[(second, 0)])], partition=0)
+    await store.commit([PhoneWrite(A, send_logs=[(second, 1)])], partition=0)
+    assert (await store.load({A: []}))[A].state.send_log("gw1") == second
+
+
+async def test_a_quiet_hours_hold_is_in_the_timer_index_until_released(
+        redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    store = store_for(redis_client, redis_prefix)
+    until = 1_800_050_000_000
+    held = held_for_quiet_hours(A, until)
+    await store.commit([PhoneWrite(A, [(held, 0)])], partition=0)
+    (due,) = await store.due_windows(0, until, 10)
+    assert (due.phone, due.gateway, due.keyword, due.due_at) == (A, "gw1", None, until)
+    released = replace(held, held=(), held_until=None)
+    await store.commit([PhoneWrite(A, [(released, 2)], left_windows=[held])], partition=0)
+    assert await store.due_windows(0, until, 10) == []
+    # A store rebuilt from the consent-state topic gets the entry back.
+    await store.restore(1, [held])
+    assert [d.due_at for d in await store.due_windows(1, until, 10)] == [until]

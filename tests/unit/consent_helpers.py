@@ -9,7 +9,7 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from processor.domain.consent import Decision, PhoneState
+from processor.domain.consent import Decision, PhoneState, due_at
 from processor.domain.engine import decide
 from processor.domain.gateways import GatewayConfig, Gateways, parse_gateways
 from processor.domain.models import (
@@ -24,22 +24,27 @@ from processor.domain.models import (
     Subscription,
 )
 
-NOW = 1_800_000_000_000
-PHONE = "+12025550123"
-OWNER = "owner@acme.example"
 MINUTE = 60_000
 HOUR = 60 * MINUTE
+# 2027-01-15 (a Friday) 17:00 UTC: noon in Washington, D.C., where PHONE's area code is, so
+# campaign sends are inside every quiet-hours window unless a test moves the clock.
+NOW = 1_800_000_000_000 + 9 * HOUR
+NIGHT = NOW - 9 * HOUR  # 03:00 in Washington: quiet hours
+PHONE = "+12025550123"
+OWNER = "owner@acme.example"
 
 _ids = count(1)
 
 
-def gateways(**per_gateway: dict[str, Any]) -> Gateways:
-    """Gateways from keyword arguments: ``gateways(gw1={"mode": "mandatory"})``."""
+def gateways(brands: dict[str, Any] | None = None, **per_gateway: dict[str, Any]) -> Gateways:
+    """Gateways from keyword arguments: ``gateways(gw1={"mode": "mandatory"})``; every one is
+    of the brand Acme unless it says otherwise."""
     return parse_gateways({
         "defaults": {"brand": "Acme", "program": "Acme Alerts",
                      "help_contact": "help@acme.example", "owner": OWNER,
                      "keywords": {"campaign": ["VOLUNTEER", "DONATE2026"]}},
         "gateways": per_gateway,
+        "brands": brands or {},
     })
 
 
@@ -92,7 +97,7 @@ class Conversation:
 
     def __call__(self, item: InboundMessage | SendRequest | Command) -> Decision:
         decision = decide(self.state, item, self.gateways, self.now)
-        self.state = self.state.with_changes(decision.changed)
+        self.state = self.state.with_changes(decision.changed, decision.send_logs)
         self.decisions.append(decision)
         return decision
 
@@ -100,16 +105,23 @@ class Conversation:
         """The phone texts now (the carrier receives it at the conversation's clock)."""
         return self(inbound(body, gw, received_at=self.now))
 
+    def text_from(self, phone: str, body: str, gw: str = "gw1") -> Decision:
+        """Another phone texts now; the conversation's state becomes that phone's."""
+        if self.state.phone != phone:
+            assert not self.state.subscriptions, "one phone per conversation"
+            self.state = PhoneState(phone)
+        return self(inbound(body, gw, received_at=self.now, phone=phone))
+
     def send(self, gw: str = "gw1", **kwargs: Any) -> Decision:
         return self(send(gw, **kwargs))
 
     def expire_due(self) -> list[Decision]:
-        """What the timer does: an expire_window tick for every window that has closed."""
+        """What the timer does: an expire_window tick for every subscription whose time has
+        come (a confirmation window closed, sends held for quiet hours became sendable)."""
         ticks = [command(CommandType.EXPIRE_WINDOW, s.gateway, keyword=s.keyword,
-                         until=s.pending_until, actor="timer")
+                         until=due, actor="timer")
                  for s in self.state.subscriptions.values()
-                 if s.status is ConsentStatus.OPT_IN_PENDING and not s.window_closed
-                 and s.pending_until is not None and s.pending_until <= self.now]
+                 if (due := due_at(s)) is not None and due <= self.now]
         return [self(t) for t in ticks]
 
     def status(self, gw: str = "gw1", keyword: str | None = None) -> ConsentStatus:

@@ -3,7 +3,11 @@ gateways in every mode.
 
 * Nothing is forwarded to a phone on a gateway (or keyword) whose latest word to it was an
   opt-out, until the phone texts an opt-in keyword again; nothing under a global opt-out.
-* Every send request gets exactly one final result; a held one stays held, never lost.
+* Every send request gets exactly one final result; a held one stays held, never lost, and
+  once the clock has moved on and the timer has ticked, nothing is held any more.
+* No campaign send is forwarded inside the recipient's quiet hours, nor beyond a gateway's
+  frequency cap; a STOP to a gateway of a brand-wide revocation scope stops every gateway of
+  its brand.
 * The state equals the fold of the emitted events.
 * Replaying any prefix with stored outcomes (what the Redis store does) changes nothing and
   yields the same decisions.
@@ -17,7 +21,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from processor.domain.consent import Decision, PhoneState
+from processor.domain.consent import Decision, PhoneState, due_at
 from processor.domain.engine import Input, cause_id, decide
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways
 from processor.domain.models import (
@@ -27,18 +31,26 @@ from processor.domain.models import (
     ConsentStatus,
     ImportStatus,
     InboundMessage,
+    SendKind,
     SendRequest,
     SendStatus,
 )
-from tests.unit.consent_helpers import HOUR, NOW, command, gateways, inbound, send
+from processor.domain.quiet_hours import recipient_of
+from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS
+from tests.unit.consent_helpers import HOUR, NOW, PHONE, command, gateways, inbound, send
 
+CAP_SENDS, CAP_WINDOW = 2, 6 * HOUR
 GATEWAYS: Gateways = gateways(
-    d={"mode": "default"},
+    d={"mode": "default", "frequency_cap": {"max": CAP_SENDS, "window": "6h"}},
     m={"mode": "mandatory", "create_opt_in_on_incoming": True},
     x={"mode": "double_opt_in", "pending_window": "1h"},
     c={"mode": "consent_request", "pending_window": "1h", "consent_request_to_new_numbers": True},
     s={"mode": "disclaimer", "keyword_scoped": True},
+    # A brand whose STOP revokes every one of its gateways.
+    b1={"mode": "default", "brand": "Both"}, b2={"mode": "mandatory", "brand": "Both"},
+    brands={"Both": {"revocation_scope": "brand"}},
 )
+BRAND = {"b1": ("b1", "b2"), "b2": ("b1", "b2")}
 GATEWAY_IDS = sorted(GATEWAYS.by_id)
 OPT_OUT_WORDS = ["STOP", "stop", "Unsubscribe", "please stop texting me", "ARRET"]
 OPT_IN_WORDS = ["START", "UNSTOP", "YES", "yes"]
@@ -61,14 +73,18 @@ def conversations(draw: st.DrawFn) -> list[tuple[object, ...]]:
     """A conversation on one or two gateways, so that steps interact often."""
     gws = st.sampled_from(draw(st.lists(st.sampled_from(GATEWAY_IDS), min_size=1, max_size=2,
                                         unique=True)))
-    sends = st.tuples(st.just("send"), gws, st.sampled_from([None, *SCOPES, "NEWS"]))
+    sends = st.tuples(st.just("send"), gws, st.sampled_from([None, *SCOPES, "NEWS"]),
+                      st.sampled_from([SendKind.CAMPAIGN, *SendKind]))
     texts = st.tuples(st.just("text"), gws, st.sampled_from(WORDS))
     commands = st.tuples(st.just("command"), gws, st.sampled_from(COMMANDS))
     step = st.one_of(
         texts, texts, sends, sends, commands, commands,
-        st.tuples(st.just("advance"), st.sampled_from([1, 30 * 60_000, HOUR + 1, 3 * HOUR])),
+        st.tuples(st.just("advance"), st.sampled_from([1, 30 * 60_000, HOUR + 1, 3 * HOUR,
+                                                        9 * HOUR])),
     )
-    return draw(st.lists(step, max_size=40))
+    # Conversations start at noon, 21:30 or 02:00 by the phone's clock (Washington, D.C.).
+    start = st.tuples(st.just("advance"), st.sampled_from([0, 9 * HOUR + 1_800_000, 14 * HOUR]))
+    return [draw(start), *draw(st.lists(step, max_size=40))]
 
 
 def build(index: int, step: tuple[object, ...]) -> Input:
@@ -77,7 +93,8 @@ def build(index: int, step: tuple[object, ...]) -> Input:
     if kind == "text":
         return inbound(str(step[2]), gw, message_id=f"m{index}")
     if kind == "send":
-        return send(gw, keyword=step[2], request_id=f"r{index}")  # type: ignore[arg-type]
+        return send(gw, keyword=step[2], request_id=f"r{index}",  # type: ignore[arg-type]
+                    kind=step[3])  # type: ignore[arg-type]
     ctype, extra = step[2]  # type: ignore[misc]
     scoped = ctype in {CommandType.API_OPT_IN, CommandType.IMPORT}
     gateway = None if ctype.value.startswith(("global", "number")) else gw
@@ -91,7 +108,7 @@ class Ledger:
     """The store's semantics in memory: state plus the outcome of every decided cause id."""
 
     now: int = NOW
-    state: PhoneState = field(default_factory=lambda: PhoneState("+15551234567"))
+    state: PhoneState = field(default_factory=lambda: PhoneState(PHONE))
     outcomes: dict[str, Decision] = field(default_factory=dict)
     log: list[tuple[Input, Decision]] = field(default_factory=list)
 
@@ -100,18 +117,20 @@ class Ledger:
         if stored is not None:
             return stored
         decision = decide(self.state, item, GATEWAYS, self.now)
-        self.state = self.state.with_changes(decision.changed)
+        self.state = self.state.with_changes(decision.changed, decision.send_logs)
         self.outcomes[cause_id(item)] = decision
         self.log.append((item, decision))
         return decision
 
     def timer(self) -> None:
+        """A tick for every subscription whose time has come (a window closes, sends held for
+        quiet hours become sendable), as the worker's timer asks for them."""
         for s in list(self.state.subscriptions.values()):
-            if (s.status is ConsentStatus.OPT_IN_PENDING and not s.window_closed
-                    and s.pending_until is not None and s.pending_until <= self.now):
-                tick_id = f"tick-{s.gateway}-{s.keyword}-{s.pending_until}"
+            due = due_at(s)
+            if due is not None and due <= self.now:
+                tick_id = f"tick-{s.gateway}-{s.keyword}-{due}"
                 self.apply(command(CommandType.EXPIRE_WINDOW, s.gateway, keyword=s.keyword,
-                                   until=s.pending_until, actor="timer", command_id=tick_id))
+                                   until=due, actor="timer", command_id=tick_id))
 
 
 def run(plan: list[tuple[object, ...]]) -> Ledger:
@@ -123,6 +142,21 @@ def run(plan: list[tuple[object, ...]]) -> Ledger:
         else:
             ledger.apply(build(index, step))
     return ledger
+
+
+@st.composite
+def campaigns(draw: st.DrawFn) -> list[tuple[object, ...]]:
+    """An opted-in phone on the capped gateway, many campaign sends, the clock moving through
+    nights, and now and then a STOP or START."""
+    step = st.one_of(
+        st.just(("send", "d", None, SendKind.CAMPAIGN)),
+        st.just(("send", "d", None, SendKind.CAMPAIGN)),
+        st.just(("send", "d", None, SendKind.TRANSACTIONAL)),
+        st.tuples(st.just("advance"), st.sampled_from([10 * 60_000, HOUR, 3 * HOUR, 9 * HOUR])),
+        st.tuples(st.just("text"), st.just("d"), st.sampled_from(["STOP", "START"])),
+    )
+    start = st.tuples(st.just("advance"), st.integers(0, 24 * HOUR))
+    return [draw(start), ("text", "d", "START"), *draw(st.lists(step, max_size=40))]
 
 
 steps = conversations()
@@ -151,7 +185,8 @@ def test_nothing_reaches_a_phone_whose_latest_word_was_stop(plan: list[tuple[obj
                 elif body == scope:
                     scope_in[(gw, scope)] = seq
             if body in {w.upper() for w in OPT_OUT_WORDS}:
-                stop_all[gw] = seq
+                for revoked in BRAND.get(gw, (gw,)):
+                    stop_all[revoked] = seq
             if body in {w.upper() for w in OPT_IN_WORDS}:
                 opt_in[gw] = seq
         elif isinstance(item, Command) and item.type is CommandType.NUMBER_CHANGED:
@@ -186,7 +221,7 @@ def ledger_global_out(decision: Decision, current: bool) -> bool:
 
 
 @RELAXED
-@given(steps)
+@given(st.one_of(steps, campaigns()))
 def test_every_request_gets_exactly_one_final_result(plan: list[tuple[object, ...]]) -> None:
     ledger = run(plan)
     final: dict[str, int] = defaultdict(int)
@@ -205,6 +240,39 @@ def test_every_request_gets_exactly_one_final_result(plan: list[tuple[object, ..
     assert set(final) | still_held == asked
     assert not set(final) & still_held
     assert still_held <= held
+    # Two days on, every window has closed and every night has ended: nothing is held.
+    for _ in range(4):
+        ledger.now += 12 * HOUR
+        ledger.timer()
+    assert not [r for s in ledger.state.subscriptions.values() for r in s.held]
+    released: dict[str, int] = defaultdict(int)
+    for _, decision in ledger.log:
+        for result in decision.results:
+            if result.status is not SendStatus.HELD:
+                released[result.request_id] += 1
+    assert released == dict.fromkeys(asked, 1)
+
+
+@RELAXED
+@given(st.one_of(steps, campaigns()))
+def test_campaign_sends_go_only_inside_quiet_hours_and_under_the_cap(
+        plan: list[tuple[object, ...]]) -> None:
+    ledger = run(plan)
+    ledger.now += 2 * 24 * HOUR
+    ledger.timer()
+    requests = {item.request_id: item for item, _ in ledger.log if isinstance(item, SendRequest)}
+    capped: list[int] = []
+    for _, decision in ledger.log:
+        for result in decision.results:
+            request = requests[result.request_id]
+            if result.status is not SendStatus.FORWARDED or request.kind is not SendKind.CAMPAIGN:
+                continue
+            assert DEFAULT_QUIET_HOURS.blocked(recipient_of(request.phone),
+                                               result.decided_at) is None
+            if request.gateway == "d":
+                capped.append(result.decided_at)
+    for at in capped:
+        assert sum(1 for other in capped if at - CAP_WINDOW < other <= at) <= CAP_SENDS
 
 
 @RELAXED
@@ -223,7 +291,7 @@ def test_state_is_the_fold_of_the_events(plan: list[tuple[object, ...]]) -> None
 
 
 @RELAXED
-@given(steps, st.data())
+@given(st.one_of(steps, campaigns()), st.data())
 def test_replaying_any_prefix_is_idempotent(plan: list[tuple[object, ...]],
                                             data: st.DataObject) -> None:
     ledger = run(plan)

@@ -19,6 +19,8 @@ from processor.domain.consent import (
     CommandRule,
     InboundRule,
     PhoneState,
+    Scope,
+    SendLog,
     Trigger,
     _trigger,
     decide_command,
@@ -27,6 +29,7 @@ from processor.domain.consent import (
     match_inbound_rule,
 )
 from processor.domain.gateways import GatewayConfig, GatewayMode
+from processor.domain.gateways import Gateways as GatewaysConfig
 from processor.domain.keywords import classify
 from processor.domain.models import (
     GLOBAL_GATEWAY,
@@ -34,6 +37,7 @@ from processor.domain.models import (
     ConsentSource,
     ConsentStatus,
     ImportStatus,
+    ReplyKind,
     SendDebug,
     SendKind,
     SendStatus,
@@ -49,6 +53,7 @@ from processor.domain.policy import (
 )
 from tests.unit.consent_helpers import (
     HOUR,
+    NIGHT,
     NOW,
     command,
     gateway,
@@ -65,15 +70,26 @@ BODY = {
     Trigger.OTHER: "see you at the game tonight",
 }
 SCOPED = {Trigger.SCOPE_OPT_OUT, Trigger.CAMPAIGN}
+# The texts an event keeps as evidence: opt-ins and opt-outs, never other words.
+TEXT_KEPT = {Trigger.OPT_OUT, Trigger.SCOPE_OPT_OUT, Trigger.OPT_IN, Trigger.VERIFY,
+             Trigger.CAMPAIGN}
 PLAIN_MODES = {GatewayMode.DEFAULT, GatewayMode.MANDATORY, GatewayMode.DISCLAIMER}
 
 
-def target(status: ConsentStatus, keyword: str | None, window: str | None) -> Subscription:
+def target(status: ConsentStatus, keyword: str | None, window: str | None,
+           gw: str = "gw1") -> Subscription:
     if window == "open":
-        return sub(status, keyword=keyword, pending_until=NOW + HOUR)
+        return sub(status, gw, keyword=keyword, pending_until=NOW + HOUR)
     if window == "closed":
-        return sub(status, keyword=keyword, pending_until=NOW - 1, window_closed=True)
-    return sub(status, keyword=keyword)
+        return sub(status, gw, keyword=keyword, pending_until=NOW - 1, window_closed=True)
+    return sub(status, gw, keyword=keyword)
+
+
+def brand_of(mode: GatewayMode) -> GatewaysConfig:
+    """gw1 (default mode) received the text; gw2, in ``mode``, is another gateway of its brand,
+    whose revocation scope is the brand."""
+    return gateways(gw1={}, gw2={"mode": mode.value},
+                    brands={"Acme": {"revocation_scope": "brand"}})
 
 
 InboundCase = tuple[InboundRule, GatewayConfig, Subscription, Trigger]
@@ -90,22 +106,29 @@ def inbound_cases() -> Iterator[InboundCase]:
                 keyword = "VOLUNTEER" if trigger in SCOPED else None
                 windows = ["open", "closed"] if status is ConsentStatus.OPT_IN_PENDING else [None]
                 for window in windows:
-                    yield rule, config, target(status, keyword, window), trigger
+                    gw = "gw2" if rule.scope is Scope.BRAND else "gw1"
+                    yield rule, config, target(status, keyword, window, gw), trigger
 
 
 def test_every_inbound_rule_does_what_it_says_wherever_it_is_the_first_match() -> None:
     fired: set[str] = set()
-    for rule, config, subscription, trigger in inbound_cases():
+    for rule, case_config, subscription, trigger in inbound_cases():
         body = BODY[trigger]
-        classification = classify(body, config.keywords)
-        assert _trigger(classification, config) is trigger, body
-        if match_inbound_rule(trigger, config, subscription, NOW) is not rule:
+        config, receiving, brand = case_config, case_config, ()
+        if rule.scope is Scope.BRAND:
+            configs = brand_of(case_config.mode)
+            receiving, config = configs.get("gw1"), configs.get("gw2")
+            brand = configs.brand_gateways(receiving)
+        classification = classify(body, receiving.keywords)
+        assert _trigger(classification, receiving) is trigger, body
+        if match_inbound_rule(trigger, config, subscription, NOW, rule.scope) is not rule:
             continue  # an earlier rule decides this case; it is checked on its own turn
         fired.add(rule.name)
-        decision = decide_inbound(state(subscription), inbound(body), classification, config,
-                                  NOW)
+        decision = decide_inbound(state(subscription), inbound(body), classification, receiving,
+                                  NOW, brand)
         where = f"{rule.name} mode={config.mode} status={subscription.status}"
-        mine = [e for e in decision.events if e.keyword == subscription.keyword]
+        mine = [e for e in decision.events
+                if (e.gateway, e.keyword) == (subscription.gateway, subscription.keyword)]
         if rule.to is None:
             assert mine == [], where
         else:
@@ -116,8 +139,19 @@ def test_every_inbound_rule_does_what_it_says_wherever_it_is_the_first_match() -
             new = next(s for s in decision.changed if s.keyword == subscription.keyword)
             assert (new.pending_until == NOW + config.pending_window_ms) == rule.opens_window
         kinds = [o.reply_kind for o in decision.outbound]
-        assert kinds == ([rule.reply] if rule.reply else []), where
+        if rule.scope is Scope.BRAND:
+            # The gateway the phone texted confirms its own opt-out, once; the brand's other
+            # gateways send nothing to the phone.
+            assert kinds == [ReplyKind.OPT_OUT_CONFIRMATION], where
+            assert all(o.gateway == "gw1" for o in decision.outbound), where
+            if rule.to is not None:
+                assert mine[0].detail == "Opt-out keyword: STOP (to gw1, revoking every Acme " \
+                                         "gateway)", where
+        else:
+            assert kinds == ([rule.reply] if rule.reply else []), where
         assert [n.kind for n in decision.notices] == ([rule.notice] if rule.notice else []), where
+        assert all(e.message_text == (body if trigger in TEXT_KEPT else None)
+                   and e.message_id == decision.cause_id for e in decision.events), where
     assert fired == {r.name for r in INBOUND_RULES}, "rules that can never fire"
 
 
@@ -173,11 +207,19 @@ SendScenario = Callable[[], SendContext]
 
 
 def ctx(mode: str = "default", *subs: Subscription, keyword: str | None = None,
-        kind: SendKind = SendKind.ONE_TO_ONE, **settings: object) -> SendContext:
+        kind: SendKind = SendKind.ONE_TO_ONE, sent: tuple[int, ...] = (), at: int = NOW,
+        **settings: object) -> SendContext:
+    """A send request at ``at`` (NOW: noon in Washington, D.C.) to a phone with the
+    subscriptions, and campaign sends forwarded from gw1 at the times ``sent``."""
     config = gateway(mode, **settings)
     before: PhoneState = state(*subs)
+    if sent:
+        before = before.with_changes((), [SendLog("gw1", None, sent, 1)])
     return SendContext(send(keyword=keyword, kind=kind), config, before,
-                       before.get("gw1", keyword), before.get("gw1"), NOW)
+                       before.get("gw1", keyword), before.get("gw1"), at)
+
+
+CAP = {"max": 3, "window": "24h"}
 
 
 SEND_SCENARIOS: dict[str, tuple[SendScenario, SendStatus, SendDebug | None]] = {
@@ -205,6 +247,16 @@ SEND_SCENARIOS: dict[str, tuple[SendScenario, SendStatus, SendDebug | None]] = {
     "consent_required": (lambda: ctx("mandatory"), SendStatus.ERROR, SendDebug.NO_OPT_IN),
     "no_opted_in_keyword": (lambda: ctx("default", keyword_scoped=True),
                             SendStatus.ERROR, SendDebug.NO_OPT_IN),
+    "frequency_cap": (lambda: ctx("default", sub(IN), kind=SendKind.CAMPAIGN,
+                                  sent=(NOW - 23 * HOUR, NOW - HOUR, NOW - 1),
+                                  frequency_cap=CAP),
+                      SendStatus.ERROR, SendDebug.FREQUENCY_CAP),
+    "quiet_hours_full": (lambda: ctx("default", sub(IN, held=(send(kind=SendKind.CAMPAIGN),)
+                                                    * MAX_HELD, held_until=NOW),
+                                     kind=SendKind.CAMPAIGN, at=NIGHT),
+                         SendStatus.ERROR, SendDebug.FREQUENCY_CAP),
+    "quiet_hours": (lambda: ctx("default", sub(IN), kind=SendKind.CAMPAIGN, at=NIGHT),
+                    SendStatus.HELD, None),
     "forward": (lambda: ctx("default"), SendStatus.FORWARDED, None),
 }
 
@@ -219,7 +271,7 @@ def test_send_rule_scenario(name: str) -> None:
     context = build()
     rule = match_send_rule(context)
     assert (rule.name, rule.status, rule.debug) == (name, status, debug)
-    (result,) = decide_send(context.state, context.request, context.gw, NOW).results
+    (result,) = decide_send(context.state, context.request, context.gw, context.now).results
     assert (result.status, result.debug) == (status, debug)
 
 

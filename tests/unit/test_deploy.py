@@ -4,6 +4,7 @@ Dockerfile, the compose services, the Grafana dashboard's metrics and the lock f
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+import orjson
 import pytest
 import yaml
 from packaging.requirements import Requirement
@@ -265,3 +267,17 @@ def test_the_wheel_ships_the_schemas(tmp_path: Path) -> None:
                for p in (ROOT / "schemas").rglob("*") if p.is_file()}
     assert {f"processor/_schemas/{s}" for s in schemas} <= names
     assert "processor/ingress/service.py" in names
+    # Installed (no source checkout beside it), `validate` reads the schemas it ships.
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    example = (ROOT / "schemas" / "examples" / "inbound").glob("valid-*.json")
+    line = orjson.dumps(orjson.loads(next(iter(example)).read_bytes())) + b"\n"
+    checked = subprocess.run(
+        [sys.executable, "-c", "import sys; from processor.codec import schemas; "
+         "print(schemas.SCHEMA_DIR); from processor.__main__ import main; "
+         "sys.exit(main(['validate', 'inbound']))"],
+        check=False, input=line + b"{}\n", cwd=tmp_path, capture_output=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"})
+    assert checked.stdout.decode().startswith(str(site / "processor" / "_schemas")), checked
+    assert checked.returncode == 1, checked  # the second line is invalid, the first valid
+    assert b"line 2" in checked.stdout and b"line 1" not in checked.stdout

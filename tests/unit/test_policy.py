@@ -157,7 +157,7 @@ def test_rules_are_checked_in_the_documented_order() -> None:
         "global_opt_out", "previous_opt_out", "gateway_opt_out", "held_full", "hold_for_consent",
         "opt_in_pending", "keyword_not_opted_in", "campaign_needs_opt_in", "request_consent",
         "consent_required",
-        "no_opted_in_keyword", "forward"]
+        "no_opted_in_keyword", "frequency_cap", "quiet_hours_full", "quiet_hours", "forward"]
 
 
 def test_global_opt_out_beats_every_other_rule() -> None:

@@ -15,8 +15,9 @@ NO, PENDING, IN, OUT = (ConsentStatus.NO_OPT_IN, ConsentStatus.OPT_IN_PENDING,
 
 def event(gateway: str, previous: ConsentStatus, status: ConsentStatus, at: int,
           source: ConsentSource = ConsentSource.KEYWORD) -> ConsentEvent:
-    return ConsentEvent("e", "+12025550143", gateway, None, previous, status, source, "",
-                        None, "c", 1, at)
+    return ConsentEvent(event_id="e", phone="+12025550143", gateway=gateway, keyword=None,
+                        previous_status=previous, status=status, source=source, detail="",
+                        actor=None, cause_id="c", version=1, occurred_at=at)
 
 
 def test_days_are_utc_and_the_window_starts_at_the_first_days_midnight() -> None:

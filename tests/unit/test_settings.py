@@ -196,3 +196,28 @@ def test_log_lines_show_no_secret(capsys: pytest.CaptureFixture[str]) -> None:
     except ValueError:
         record.exc_info = sys.exc_info()
     assert "kafka-pw-4821" not in formatter.format(record)
+
+
+def test_the_reports_service_gets_the_same_kafka_security_in_fausts_form() -> None:
+    from faust.auth import SASLCredentials
+
+    from processor.adapters.kafka_clients import faust_broker, faust_credentials
+
+    plain = Settings.from_env({}, kafka_bootstrap="a:1, b:2")
+    assert faust_broker(plain) == "kafka://a:1;kafka://b:2"
+    assert faust_credentials(plain) is None
+    scram = Settings.from_env({}, kafka_security_protocol="SASL_PLAINTEXT",
+                              kafka_sasl_mechanism="SCRAM-SHA-512",
+                              kafka_sasl_username="u", kafka_sasl_password="p")
+    credentials = faust_credentials(scram)
+    assert isinstance(credentials, SASLCredentials)
+    assert (credentials.username, credentials.password, credentials.mechanism.value,
+            credentials.ssl_context) == ("u", "p", "SCRAM-SHA-512", None)
+
+
+def test_the_evidence_retention_is_days_or_forever() -> None:
+    assert Settings.from_env({}).evidence_retention_days == 5 * 365 + 1
+    assert Settings.from_env({"CG_EVIDENCE_RETENTION_DAYS": "-1"}).evidence_retention_days == -1
+    for bad in ("0", "-2"):
+        with pytest.raises(SettingsError, match="CG_EVIDENCE_RETENTION_DAYS must be at least 1"):
+            Settings.from_env({"CG_EVIDENCE_RETENTION_DAYS": bad})
