@@ -12,6 +12,7 @@ stored outcome per input, no dead letters.
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import signal
 import sys
@@ -190,7 +191,8 @@ async def run_worker_trial(arena: Arena, workload: Workload, trial: int,
         raise
     stats = await worker.stop()
     run = WorkerRun(len(workload.records), finished - first["first_batch_at"], stats)
-    await verify_worker_outputs(settings, workload, before, run)
+    await verify_worker_outputs(settings, workload, before, run,
+                                f"{name}, log {worker.log_path}")
     await drop_trial_keys(settings)
     return run
 
@@ -319,7 +321,8 @@ async def _wait_until_committed(settings: Settings, ends: Mapping[TopicPartition
 
 
 async def verify_worker_outputs(settings: Settings, workload: Workload,
-                                before: dict[TopicPartition, int], run: WorkerRun) -> None:
+                                before: dict[TopicPartition, int], run: WorkerRun,
+                                run_name: str = "worker") -> None:
     """Raises BenchError unless this trial decided every input exactly once."""
     problems = []
     committed = await read_committed(settings, before)
@@ -329,8 +332,9 @@ async def verify_worker_outputs(settings: Settings, workload: Workload,
     results = [codec.decode_send_result(v).request_id
                for v in values.get(Topic.SEND_RESULTS.value, [])]
     if len(results) != len(workload.request_ids) or set(results) != workload.request_ids:
+        twice = sorted(r for r, n in collections.Counter(results).items() if n > 1)
         problems.append(f"{len(results)} send results ({len(set(results))} distinct) for "
-                        f"{len(workload.request_ids)} send requests")
+                        f"{len(workload.request_ids)} send requests; twice: {twice[:10]}")
     commands = [codec.decode_command_result(v).command_id
                 for v in values.get(Topic.COMMAND_RESULTS.value, [])]
     if len(commands) != len(workload.command_ids) or set(commands) != workload.command_ids:
@@ -346,7 +350,8 @@ async def verify_worker_outputs(settings: Settings, workload: Workload,
         problems.append(f"the pipeline saw {run.stats.get('records')} of "
                         f"{len(workload.records)} records")
     if problems:
-        raise BenchError("the worker did not decide every record once: " + "; ".join(problems))
+        raise BenchError(f"the worker ({run_name}) did not decide every record once: "
+                         + "; ".join(problems))
 
 
 async def count_outcomes(settings: Settings) -> int:
