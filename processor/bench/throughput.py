@@ -174,7 +174,14 @@ async def run_worker_trial(arena: Arena, workload: Workload, trial: int,
     checkout of another commit whose worker runs instead (the same-run baseline)."""
     base = arena.settings
     name = f"w{trial}" if code is None else f"b{trial}"
-    settings = trial_settings(base, arena.gateways_file, name)
+    gateways_file = arena.gateways_file
+    if code is not None:
+        # The same gateways in the words of a release from before quiet hours and caps (it
+        # refuses settings it does not know, and has neither feature: the same decisions).
+        gateways_file = workdir / f"{name}-{arena.gateways_file.name}"
+        gateways_file.write_text(yaml.safe_dump(baseline_gateways(GATEWAYS_CONFIG)),
+                                 encoding="utf-8")
+    settings = trial_settings(base, gateways_file, name)
     outputs = partitions_of([settings.topics(t) for t in
                              (Topic.SEND_RESULTS, Topic.COMMAND_RESULTS, Topic.DEAD_LETTER)],
                             settings.partitions)
@@ -195,6 +202,16 @@ async def run_worker_trial(arena: Arena, workload: Workload, trial: int,
                                 f"{name}, log {worker.log_path}")
     await drop_trial_keys(settings)
     return run
+
+
+def baseline_gateways(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` without the settings added since issue 14's baseline (1504ec2)."""
+    newer = {"quiet_hours", "frequency_cap"}
+    return {section: ({k: v for k, v in body.items() if k not in newer}
+                      if section == "defaults" else
+                      {gw: {k: v for k, v in values.items() if k not in newer}
+                       for gw, values in body.items()} if section == "gateways" else body)
+            for section, body in config.items()}
 
 
 def trial_settings(base: Settings, gateways_file: Path, name: str) -> Settings:
