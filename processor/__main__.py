@@ -53,6 +53,16 @@ def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _add_bench_arguments(bench: argparse.ArgumentParser) -> None:
+    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    bench.add_argument("--only", default="", metavar="SECTION,...",
+                       help="measure only these sections: hot, memory, pipeline, rebuild, "
+                            "throughput, latency, profile")
+    bench.add_argument("--baseline-worker", type=Path, default=None, metavar="DIR",
+                       help="a checkout of another commit whose worker runs in every "
+                            "throughput trial too, for CPU per record against it")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m processor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_run)
 
     bench = commands.add_parser("bench", help="run the benchmark against the local stack")
-    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    _add_bench_arguments(bench)
     bench.set_defaults(run=_lazy("processor.bench.main"))
 
     classify = commands.add_parser(

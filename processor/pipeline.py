@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -35,8 +36,11 @@ from processor.ports import NO_PROGRESS, Clock, ConsentStore, PhoneWrite, Progre
 from processor.topics import Topic
 
 
-@dataclass(frozen=True, slots=True)
-class InputRecord:
+class InputRecord(msgspec.Struct, frozen=True, gc=False):
+    """One consumed input record, as the worker hands it in. A Struct, not a dataclass: one
+    is built per record, and a frozen dataclass's __init__ sets each field through
+    object.__setattr__ (about ten times slower)."""
+
     topic: Topic
     partition: int
     offset: int
@@ -48,8 +52,7 @@ class InputRecord:
     source: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class OutputRecord:
+class OutputRecord(msgspec.Struct, frozen=True, gc=False):
     topic: Topic
     key: bytes | None
     value: bytes | None
@@ -73,9 +76,12 @@ class BatchOutcome:
         self.counts[(record.topic, "dead_lettered")] += 1
 
 
-# Stored outcomes: a list of [topic, key, value] with one shortcut: the forwarded copy of the
-# input's own send request is stored as FORWARDED_SELF and rebuilt from the request and its
-# stored result, so outcomes do not keep message bodies for the retention period.
+# Stored outcomes, msgpack: [content digest, entries], an entry being [topic, key, value] with
+# the bytes as they were produced (no JSON escaping of JSON), or FORWARDED_SELF: the forwarded
+# copy of the input's own send request, rebuilt from the request and its stored result, so
+# outcomes do not keep message bodies for the retention period. Outcomes stored by earlier
+# releases are JSON, {"d": digest, "o": [[topic, key text, value text] | "F", ...]}, and are
+# still read (they live for the retention period).
 FORWARDED_SELF = "F"
 
 
@@ -103,61 +109,69 @@ class BatchProcessor:
         gateways = self._gateways  # one configuration for the whole batch
         regions = gateways.regions
         out = BatchOutcome()
-        decoded: list[tuple[InputRecord, Input | Exception]] = []
+        decoded: list[tuple[InputRecord, Input | Exception, str]] = []
         wanted: dict[str, list[str]] = defaultdict(list)
         for record in records:
             try:
                 parsed = codec.decode_input(record.topic, record.value, regions)
             except Exception as exc:  # every failure becomes a dead letter
-                decoded.append((record, exc))
+                decoded.append((record, exc, ""))
                 continue
-            decoded.append((record, parsed))
-            wanted[parsed.phone].append(outcome_id(parsed))
+            oid = outcome_id(parsed)
+            decoded.append((record, parsed, oid))
+            wanted[parsed.phone].append(oid)
 
         loaded = await self._store.load(wanted) if wanted else {}
         states: dict[str, PhoneState] = {p: loaded[p].state for p in wanted}
         known: dict[tuple[str, str], bytes] = {
             (p, c): v for p in wanted for c, v in loaded[p].outcomes.items()
         }
-        changed: dict[str, dict[SubKey, Subscription]] = defaultdict(dict)
-        logs: dict[str, dict[SubKey, SendLog]] = defaultdict(dict)
-        new_outcomes: dict[str, dict[str, bytes]] = defaultdict(dict)
+        changed: dict[str, dict[SubKey, Subscription]] = {}
+        logs: dict[str, dict[SubKey, SendLog]] = {}
+        new_outcomes: dict[str, dict[str, bytes]] = {}
+        outputs = out.outputs
+        flags = out.invalid_flags
+        counts = out.counts
 
-        for record, item in decoded:
+        for record, item, oid in decoded:
             if isinstance(item, Exception):
                 out.undecided(record, dead_letter_record(record, item, now))
                 continue
-            phone, oid = item.phone, outcome_id(item)
+            phone = item.phone
             stored = known.get((phone, oid))
             try:
                 if stored is not None:
-                    out.outputs.extend(rehydrate(stored, item))
+                    outputs.extend(rehydrate(stored, item))
                     out.replayed += 1
-                    out.invalid_flags.append(False)
-                    out.counts[(record.topic, "replayed")] += 1
+                    flags.append(False)
+                    counts[(record.topic, "replayed")] += 1
                     continue
                 decision = decide(states[phone], item, gateways, now)
                 encoded = encode_decision(decision)
             except Exception as exc:  # a reused id, or a bug: never a stopped worker
                 out.undecided(record, dead_letter_record(record, exc, now))
                 continue
-            states[phone] = states[phone].with_changes(decision.changed, decision.send_logs)
-            for sub in decision.changed:
-                changed[phone][(sub.gateway, sub.keyword)] = sub
-            for log in decision.send_logs:
-                logs[phone][log.key] = log
+            if decision.changed or decision.send_logs:
+                states[phone] = states[phone].with_changes(decision.changed, decision.send_logs)
+                subs = changed.setdefault(phone, {})
+                for sub in decision.changed:
+                    subs[(sub.gateway, sub.keyword)] = sub
+                if decision.send_logs:
+                    phone_logs = logs.setdefault(phone, {})
+                    for log in decision.send_logs:
+                        phone_logs[log.key] = log
             packed = pack_outcome(encoded, content_digest(item))
-            new_outcomes[phone][oid] = packed
+            new_outcomes.setdefault(phone, {})[oid] = packed
             known[(phone, oid)] = packed  # a duplicate later in this batch replays it
-            out.outputs.extend(record for record, _ in encoded)
+            outputs.extend([record for record, _ in encoded])
             out.decided += 1
-            out.invalid_flags.append(False)
-            out.counts[(record.topic, "decided")] += 1
+            flags.append(False)
+            counts[(record.topic, "decided")] += 1
 
         writes = [
-            _write(loaded[phone].state, changed[phone].values(), new_outcomes[phone],
-                   logs[phone].values())
-            for phone in wanted if changed[phone] or new_outcomes[phone]
+            _write(loaded[phone].state, changed.get(phone, {}).values(),
+                   new_outcomes.get(phone, {}), logs.get(phone, {}).values())
+            for phone in wanted if phone in changed or phone in new_outcomes
         ]
         if writes or progress.covered:
             await self._store.commit(writes, partition, progress)
@@ -240,14 +254,22 @@ def content_digest(item: Input) -> str:
 
 
 def pack_outcome(encoded: Encoded, digest: str) -> bytes:
-    entries: list[object] = [
-        FORWARDED_SELF if own else [o.topic.value, _text(o.key), _text(o.value)]
-        for o, own in encoded
-    ]
-    return _ENCODER.encode({"d": digest, "o": entries})
+    return _PACK.encode((digest, [FORWARDED_SELF if own else (o.topic.value, o.key, o.value)
+                                  for o, own in encoded]))
 
 
-_ENCODER = msgspec.json.Encoder()
+_PACK = msgspec.msgpack.Encoder()
+_UNPACK = msgspec.msgpack.Decoder(tuple[str, list[str | tuple[str, bytes | None, bytes | None]]])
+
+
+def unpack_outcome(stored: bytes) -> tuple[str, list[Any]]:
+    """(digest, entries) of a stored outcome, entries as (topic, key, value) with bytes, or
+    FORWARDED_SELF; either format (JSON ones from earlier releases)."""
+    if stored[:1] == b"{":
+        outcome = msgspec.json.decode(stored)
+        return outcome["d"], [e if e == FORWARDED_SELF else (e[0], _bytes(e[1]), _bytes(e[2]))
+                              for e in outcome["o"]]
+    return _UNPACK.decode(stored)
 
 
 class ReusedIdError(codec.DecodeError):
@@ -258,15 +280,13 @@ def rehydrate(stored: bytes, item: Input) -> list[OutputRecord]:
     """The outputs of a stored outcome, exactly as they were first produced. Only the same
     input gets them: a reused id with other content (another body, another gateway) is
     refused, never answered with another input's decision."""
-    outcome = msgspec.json.decode(stored)
-    if outcome["d"] != content_digest(item):
+    digest, entries = unpack_outcome(stored)
+    if digest != content_digest(item):
         raise ReusedIdError(
             codec.ErrorType.REUSED_ID, _ID_FIELDS[type(item)],
             f"{cause_id(item)!r} was already decided for different content; an id is "
             "decided once")
-    entries = outcome["o"]
-    outputs = [OutputRecord(Topic(e[0]), _bytes(e[1]), _bytes(e[2]))
-               for e in entries if e != FORWARDED_SELF]
+    outputs = [OutputRecord(Topic(e[0]), e[1], e[2]) for e in entries if e != FORWARDED_SELF]
     if FORWARDED_SELF in entries and isinstance(item, SendRequest):
         outputs.insert(entries.index(FORWARDED_SELF), _forwarded_copy(item, outputs))
     return outputs
@@ -291,10 +311,6 @@ def _forwarded_copy(item: SendRequest, outputs: Sequence[OutputRecord]) -> Outpu
     )
     return OutputRecord(Topic.OUTBOUND, codec.encode_key(item.phone),
                         codec.encode_outbound(message))
-
-
-def _text(value: bytes | None) -> str | None:
-    return None if value is None else value.decode()
 
 
 def _bytes(value: str | None) -> bytes | None:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import msgspec
+
 from processor.domain.consent import PhoneState, SendLog
 from processor.domain.models import Subscription
 
@@ -33,22 +35,21 @@ class ManualClock:
         self.now += ms
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
+class Loaded(msgspec.Struct, frozen=True, gc=False):
     """One phone's state plus the stored outcomes of the cause ids asked about."""
 
     state: PhoneState
     outcomes: Mapping[str, bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class PhoneWrite:
+class PhoneWrite(msgspec.Struct, frozen=True, gc=False):
     """What a batch changes for one phone: new subscription values (each fenced by the
-    version it was read at) and the outcomes of the inputs it decided."""
+    version it was read at) and the outcomes of the inputs it decided. Structs, not frozen
+    dataclasses, as one of each is built per phone and batch."""
 
     phone: str
     subscriptions: Sequence[tuple[Subscription, int]] = ()  # (new value, version read)
-    outcomes: Mapping[str, bytes] = field(default_factory=dict)
+    outcomes: Mapping[str, bytes] = msgspec.field(default_factory=dict)
     # Subscriptions (as read) whose due time (a confirmation window's close, sends held for
     # quiet hours) this batch removed or moved: their timer entries go.
     left_windows: Sequence[Subscription] = ()

@@ -53,7 +53,7 @@ from processor.adapters.kafka_clients import kafka_client_options
 from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
 from processor.metrics import Metrics
 from processor.partition_group import PartitionGroup
-from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
+from processor.pipeline import BatchOutcome, BatchProcessor, InputRecord, OutputRecord
 from processor.ports import Clock, ConsentStore, Progress, StoreBehindError, VersionConflictError
 from processor.recovery import rebuild_partition
 from processor.settings import Settings
@@ -83,6 +83,9 @@ class PartitionSlot:
     # meanwhile), and the task doing it.
     recovering: str | None = None
     recovery: asyncio.Task[None] | None = None
+    # After a failed batch: no new batch before this time (monotonic), and the next wait.
+    retry_at: float = 0.0
+    backoff: float = 0.1
 
     @property
     def deciding(self) -> bool:
@@ -150,6 +153,7 @@ class Worker:
         self._names = {settings.topics(t): t for t in INPUT_TOPICS}
         self._consumer: AIOKafkaConsumer | None = None
         self._tick_producer: AIOKafkaProducer | None = None
+        self._end_reader: AIOKafkaConsumer | None = None
         self._partition_counts: dict[str, int] = {}
         self._dlq_limit = DeadLetterLimit(settings.dlq_window, settings.dlq_max_invalid_ratio,
                                           settings.dlq_min_invalid)
@@ -163,8 +167,14 @@ class Worker:
         # Partition numbers whose next record waits for another topic partition: since when,
         # and on which.
         self._waiting: dict[int, tuple[float, list[TopicPartition]]] = {}
-        # More records were releasable than one batch takes: fetch without waiting.
-        self._more_ready = False
+        # The batch each partition number is deciding and committing right now (at most one:
+        # a number's batches commit in order). The main loop goes on fetching meanwhile, so a
+        # number never waits behind another one's transaction.
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        # Set when a batch ends: its number may take the records buffered meanwhile.
+        self._batch_ended = asyncio.Event()
+        # A bug in a batch (not Kafka, not Redis): the main loop raises it, as it would have.
+        self._crashed: BaseException | None = None
         self._rank = {name: INPUT_ORDER.index(topic) for name, topic in self._names.items()}
         self._last_store_check = 0.0
 
@@ -187,16 +197,24 @@ class Worker:
         tick_producer = AIOKafkaProducer(
             **kafka, acks="all", enable_idempotence=True,
             client_id=f"{s.group_id}-timer")
+        # The order check's end offsets on connections of their own: a broker answers one
+        # connection's requests in order, so on the consumer's they would wait behind its
+        # fetch, which the broker holds up to fetch_max_wait_ms when nothing arrives.
+        end_reader = AIOKafkaConsumer(
+            **kafka, enable_auto_commit=False, isolation_level="read_committed",
+            client_id=f"{s.group_id}-order")
         try:
             await tick_producer.start()
+            await end_reader.start()
             await consumer.start()
         except BaseException:
             # start() is retried while Kafka is unreachable: leave no client behind.
-            for client in (consumer, tick_producer):
+            for client in (consumer, end_reader, tick_producer):
                 with contextlib.suppress(Exception):
                     await client.stop()
             raise
         self._consumer, self._tick_producer = consumer, tick_producer
+        self._end_reader = end_reader
         self._consumer.subscribe(list(self._names), listener=_Rebalance(self))
         self.health.kafka_ok = True
 
@@ -209,11 +227,14 @@ class Worker:
         if self._consumer is not None:
             await self._consumer.stop()
         async with self._lock:
+            await self._settle_batches(set(self._inflight))
             for slot in list(self.slots.values()):
                 await slot.producer.stop()
             self.slots.clear()
             if self._tick_producer is not None:
                 await self._tick_producer.stop()
+            if self._end_reader is not None:
+                await self._end_reader.stop()
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -261,9 +282,10 @@ class Worker:
     # Rebalance -------------------------------------------------------------------------------
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self._lock:  # the batch in flight finishes (commits or aborts) first
+        async with self._lock:
             self._epoch += 1
             numbers = {tp.partition for tp in revoked}
+            await self._settle_batches(numbers)  # they finish (commit or abort) first
             for number in sorted(numbers):
                 self._forget(number)
                 slot = self.slots.pop(number, None)
@@ -355,6 +377,8 @@ class Worker:
                 continue
             if tp.partition not in self.slots:
                 continue  # its producer opens first (and positions it)
+            if tp.partition in self._inflight:
+                continue  # its committed offset is not final until that batch ends
             await self._seek_committed(tp)
             self._misplaced.discard(tp)
             moved.add(tp)
@@ -388,6 +412,10 @@ class Worker:
             transactional_id=f"{s.group_id}-{s.topic_prefix}p{number}",
             transaction_timeout_ms=s.transaction_timeout_ms, acks="all",
             enable_idempotence=True, linger_ms=0, max_batch_size=512 * 1024,
+            # The next transaction's first request often meets the last one's markers still
+            # being written (CONCURRENT_TRANSACTIONS): retried after 20 ms, not 100 (aiokafka
+            # does the same for AddPartitionsToTxn, as the Java client does).
+            retry_backoff_ms=20,
             client_id=f"{s.group_id}-p{number}",
         )
         try:
@@ -407,39 +435,67 @@ class Worker:
         """Consumes until stopped. Failures are retried with backoff; nothing is skipped."""
         assert self._consumer is not None
         backoff = 0.1
-        while not self._stopping.is_set():
-            epoch = self._epoch
-            try:
-                batch = await self._consumer.getmany(
-                    timeout_ms=0 if self._more_ready else self.settings.batch_timeout_ms,
-                    max_records=self.settings.fetch_max_records)
-                self.health.kafka_ok = True
-                async with self._lock:
-                    fetched = await self._settle_positions(batch, fetched_in=epoch)
-                    self._buffer(fetched)
-                    await self._check_stores()
-                    ready = await self._release()
-                    if ready:
-                        await self._process(ready)
-                    self._flow_control()
-                    if ready or not batch:
-                        backoff = 0.1  # progress (or nothing to do), not just a repositioning
-                    await self._maybe_tick()
-            except (KafkaError, OSError) as exc:
-                self.health.kafka_ok = False
-                log.warning("kafka unavailable; nothing committed", error=describe(exc),
-                            backoff=backoff)
-            except REDIS_ERRORS as exc:
-                self.health.redis_ok = False
-                log.warning("redis unavailable; nothing committed", error=describe(exc),
-                            backoff=backoff)
-            except VersionConflictError as exc:
-                log.warning("state written by another worker; batch will be decided again",
-                            error=str(exc), backoff=backoff)
-            else:
-                continue
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+        try:
+            while not self._stopping.is_set():
+                epoch = self._epoch
+                try:
+                    batch = await self._fetch()
+                    self.health.kafka_ok = True
+                    async with self._lock:
+                        if self._crashed is not None:
+                            raise self._crashed
+                        fetched = await self._settle_positions(batch, fetched_in=epoch)
+                        self._buffer(fetched)
+                        await self._check_stores()
+                        ready = await self._release()
+                        self._dispatch(ready)
+                        self._flow_control()
+                        if ready or not batch:
+                            backoff = 0.1  # progress (or nothing to do), not a repositioning
+                        await self._maybe_tick()
+                except (KafkaError, OSError) as exc:
+                    self.health.kafka_ok = False
+                    log.warning("kafka unavailable; nothing committed", error=describe(exc),
+                                backoff=backoff)
+                except REDIS_ERRORS as exc:
+                    self.health.redis_ok = False
+                    log.warning("redis unavailable; nothing committed", error=describe(exc),
+                                backoff=backoff)
+                else:
+                    continue
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        finally:
+            await self._settle_batches(set(self._inflight))
+
+    async def _fetch(self) -> dict[TopicPartition, list[Any]]:
+        """The next fetched records; returns early (maybe with nothing) when a batch ends, so
+        its number takes what was buffered for it meanwhile without waiting for a fetch."""
+        assert self._consumer is not None
+        if self._batch_ended.is_set():
+            self._batch_ended.clear()
+            ready: dict[TopicPartition, list[Any]] = await self._consumer.getmany(
+                timeout_ms=0, max_records=self.settings.fetch_max_records)
+            return ready
+        fetching = asyncio.ensure_future(self._consumer.getmany(
+            timeout_ms=self.settings.batch_timeout_ms,
+            max_records=self.settings.fetch_max_records))
+        ended = asyncio.ensure_future(self._batch_ended.wait())
+        try:
+            await asyncio.wait((fetching, ended), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+        if not fetching.done():
+            # getmany takes records out of the fetcher's buffer only when it returns them,
+            # so cancelling its wait loses nothing.
+            fetching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetching
+            self._batch_ended.clear()
+            return {}
+        self._batch_ended.clear()
+        batch: dict[TopicPartition, list[Any]] = fetching.result()
+        return batch
 
     # Order ---------------------------------------------------------------------------------
 
@@ -458,23 +514,27 @@ class Worker:
         limit = self.settings.batch_max_records
         ready: dict[int, list[tuple[TopicPartition, Any]]] = {}
         waiting: dict[int, list[TopicPartition]] = {}
+        now = time.monotonic()
         for number, group in self._groups.items():
             slot = self.slots.get(number)
-            if slot is None or not slot.deciding:
+            if (slot is None or not slot.deciding or number in self._inflight
+                    or slot.retry_at > now):
                 continue
             ready[number], waiting[number] = group.release(limit)
         blocked = {tp for tps in waiting.values() for tp in tps}
         if blocked:
+            # The proof covers the records received up to this round: later rounds may be
+            # buffered while the check is on its way.
+            checked_round = self._fetch_round
             drained = await self._drained(blocked)
             for number, tps in waiting.items():
                 if drained.isdisjoint(tps):
                     continue
                 group = self._groups[number]
                 for tp in drained.intersection(tps):
-                    group.drained(tp, self._fetch_round)
+                    group.drained(tp, checked_round)
                 more, waiting[number] = group.release(limit - len(ready[number]))
                 ready[number] += more
-        self._more_ready = any(len(records) >= limit for records in ready.values())
         self._note_waits(waiting, ready)
         return {number: records for number, records in ready.items() if records}
 
@@ -493,15 +553,17 @@ class Worker:
         if not unknown:
             return set()
         self.metrics.order_checks.inc()
-        ends = await consumer.end_offsets(list(unknown))
+        assert self._end_reader is not None
+        ends = await self._end_reader.end_offsets(list(unknown))
         return {tp for tp, position in unknown.items() if position >= ends[tp]}
 
     def _note_waits(self, waiting: Mapping[int, list[TopicPartition]],
                     ready: Mapping[int, list[Any]]) -> None:
-        """Measures how long partition numbers wait for order (and remembers on what)."""
+        """Measures how long partition numbers wait for order (and remembers on what); only
+        the numbers that were asked (`waiting` has them) are judged."""
         now = time.monotonic()
         for number in list(self._waiting):
-            if ready.get(number) or not waiting.get(number):
+            if number in waiting and (ready.get(number) or not waiting[number]):
                 since, _ = self._waiting.pop(number)
                 self.metrics.order_wait_seconds.observe(now - since)
         for number, tps in waiting.items():
@@ -554,31 +616,65 @@ class Worker:
 
     # Batches -------------------------------------------------------------------------------
 
-    async def _process(self, ready: Mapping[int, list[tuple[TopicPartition, Any]]]) -> None:
-        results = await asyncio.gather(
-            *(self._process_partition(n, records) for n, records in sorted(ready.items())),
-            return_exceptions=True)
-        errors = [r for r in results if isinstance(r, BaseException)]
-        for error in errors[1:]:
-            log.warning("another partition failed in the same batch", error=describe(error))
-        if errors:
-            raise errors[0]
+    def _dispatch(self, ready: Mapping[int, list[tuple[TopicPartition, Any]]]) -> None:
+        """Starts one batch per number that has released records; each decides and commits
+        on its own while the main loop fetches and releases the other numbers' records."""
+        for number, records in sorted(ready.items()):
+            task = asyncio.create_task(self._run_batch(number, records),
+                                       name=f"consent-gate-batch-p{number}")
+            self._inflight[number] = task
+
+    async def _run_batch(self, number: int, records: list[tuple[TopicPartition, Any]]) -> None:
+        """One batch of one number. Failures that retrying cures are logged and the number
+        backs off (its records were put back: they are decided again); others end the
+        worker through the main loop."""
+        slot = self.slots[number]
+        try:
+            await self._process_partition(number, records)
+            slot.backoff = 0.1
+        except (KafkaError, OSError) as exc:
+            self.health.kafka_ok = False
+            self._back_off(slot, "kafka unavailable; nothing committed", exc)
+        except REDIS_ERRORS as exc:
+            self.health.redis_ok = False
+            self._back_off(slot, "redis unavailable; nothing committed", exc)
+        except VersionConflictError as exc:
+            self._back_off(slot, "state written by another worker; batch will be decided "
+                                 "again", exc)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._crashed = exc
+        finally:
+            self._inflight.pop(number, None)
+            self._batch_ended.set()
+
+    def _back_off(self, slot: PartitionSlot, message: str, exc: BaseException) -> None:
+        log.warning(message, partition=slot.number, error=describe(exc), backoff=slot.backoff)
+        slot.retry_at = time.monotonic() + slot.backoff
+        slot.backoff = min(slot.backoff * 2, 5.0)
+
+    async def _settle_batches(self, numbers: set[int]) -> None:
+        """Waits for the batches in flight of `numbers` to commit or abort."""
+        tasks = [task for number, task in self._inflight.items() if number in numbers]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _process_partition(self, number: int,
                                  records: list[tuple[TopicPartition, Any]]) -> None:
         assert self._consumer is not None
         slot = self.slots[number]
         started = time.monotonic()
-        inputs = [self._input(tp, r) for tp, r in records]
+        names = self._names
+        inputs = [InputRecord(names[tp.topic], tp.partition, r.offset, r.key, r.value,
+                              r.timestamp, tuple(r.headers) if r.headers else (), tp.topic)
+                  for tp, r in records]
         offsets = {tp: r.offset + 1 for tp, r in records}  # the last one of each partition
         progress = Progress(
             committed={self._names[tp.topic].value: o for tp, o in slot.committed.items()},
             covered={self._names[tp.topic].value: o for tp, o in offsets.items()})
         try:
-            outcome = await self.processor.process(inputs, number, progress)
-            self.health.redis_ok = True
-            recent = self._dlq_limit.check(slot.recent_invalid, outcome.invalid_flags)
-            await self._commit(slot, outcome.outputs, offsets)
+            outcome, recent = await self._decide_and_commit(slot, inputs, progress, offsets)
             slot.recent_invalid = recent  # counted once, for the batch that was committed
             slot.committed.update(offsets)
         except ProducerFenced:
@@ -635,12 +731,6 @@ class Worker:
                  decided=outcome.decided, replayed=outcome.replayed, invalid=outcome.invalid,
                  outputs=len(outcome.outputs), ms=round(elapsed * 1000, 1))
 
-    def _input(self, tp: TopicPartition, record: Any) -> InputRecord:
-        return InputRecord(
-            topic=self._names[tp.topic], partition=tp.partition, offset=record.offset,
-            key=record.key, value=record.value, timestamp=record.timestamp,
-            headers=tuple(record.headers or ()), source=tp.topic)
-
     def _stop_partition(self, slot: PartitionSlot, reason: str) -> None:
         """Stops fetching every input topic of the partition number and reports why."""
         assert self._consumer is not None
@@ -649,18 +739,40 @@ class Worker:
         self.metrics.dlq_paused.set(sum(1 for s in self.slots.values() if s.paused_reason))
         log.error("partition stopped", partition=slot.number, reason=reason)
 
-    async def _commit(self, slot: PartitionSlot, outputs: Sequence[OutputRecord],
-                      offsets: Mapping[TopicPartition, int]) -> None:
+    async def _decide_and_commit(
+            self, slot: PartitionSlot, inputs: Sequence[InputRecord], progress: Progress,
+            offsets: Mapping[TopicPartition, int]) -> tuple[BatchOutcome, collections.deque[bool]]:
+        """Decides the batch (Redis written) and commits its outputs and offsets in one
+        transaction. The offsets are known before anything is decided, so they join the
+        transaction (two round trips to the coordinators) while the batch is being decided;
+        only the outputs and the commit itself wait for the decision."""
         producer = slot.producer
         await producer.begin_transaction()
+        offsets_added = asyncio.ensure_future(producer.send_offsets_to_transaction(
+            dict(offsets), self.settings.group_id))
         try:
-            await self._send_all(producer, slot.number, outputs)
-            await producer.send_offsets_to_transaction(dict(offsets), self.settings.group_id)
+            outcome = await self.processor.process(inputs, slot.number, progress)
+            self.health.redis_ok = True
+            recent = self._dlq_limit.check(slot.recent_invalid, outcome.invalid_flags)
+            # Not alongside the sends: since Kafka 3.6 a broker verifies a transaction's first
+            # write to each partition with the transaction coordinator, one verification per
+            # transactional id at a time; a TxnOffsetCommit and a produce verified together
+            # fail one another (COORDINATOR_NOT_AVAILABLE / NOT_ENOUGH_REPLICAS) and aiokafka
+            # retries after a backoff.
+            await offsets_added
+            await self._send_all(producer, slot.number, outcome.outputs)
             await producer.commit_transaction()
-        except BaseException:
+        except BaseException as exc:
+            await asyncio.wait([offsets_added])
+            cause = None if offsets_added.cancelled() else offsets_added.exception()
             with contextlib.suppress(Exception):
                 await producer.abort_transaction()
+            if cause is not None and cause is not exc:
+                # The producer failed under the offsets (fenced, say): what came after it
+                # (aiokafka's "not in transaction") is a consequence, not the reason.
+                raise cause from exc
             raise
+        return outcome, recent
 
     async def _send_all(self, producer: AIOKafkaProducer, number: int,
                         outputs: Sequence[OutputRecord]) -> None:
@@ -672,6 +784,9 @@ class Worker:
         for topic, records in by_topic.items():
             name = self.settings.topics(topic)
             count = await self._partition_count(producer, name)
+            if count == self.settings.partitions:
+                grouped[(name, number)] += records  # _partition's answer for every key
+                continue
             for output in records:
                 grouped[(name, _partition(topic, number, count, self.settings.partitions,
                                           output.key))].append(output)
@@ -704,6 +819,9 @@ class Worker:
             self._last_store_check = now
         for number, slot in sorted(self.slots.items()):
             if slot.recovering or slot.broken or (slot.store_checked and not every):
+                continue
+            if number in self._inflight:
+                # Its commit makes the same check, atomically with its writes.
                 continue
             held = await self.store.progress(number)
             self.health.redis_ok = True

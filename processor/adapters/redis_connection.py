@@ -25,6 +25,12 @@ class HiredisPackingConnection(aioredis.Connection):
             args = tuple(args[0].encode().split()) + args[1:]
         elif b" " in args[0]:
             args = tuple(args[0].split()) + args[1:]
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError:
+            pass
+        # hiredis takes bytes, str, int and float; redis-py also buffers. Converted only when
+        # needed: a batch's script calls carry thousands of arguments.
         args = tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a for a in args)
         try:
             return [hiredis.pack_command(args)]

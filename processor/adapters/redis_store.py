@@ -311,6 +311,8 @@ class RedisConsentStore:
 
     async def load(self, wanted: Mapping[str, Iterable[str]]) -> dict[str, Loaded]:
         groups = self._groups(wanted)
+        if len(groups) == 1:
+            return await self._load_group(groups[0], wanted)
         replies = await asyncio.gather(*(self._load_group(g, wanted) for g in groups))
         loaded: dict[str, Loaded] = {}
         for group_result in replies:
@@ -322,10 +324,12 @@ class RedisConsentStore:
         keys: list[str] = []
         counts: list[int] = []
         causes: list[list[str]] = []
+        prefix = self._prefix
         for phone in phones:
             ids = list(dict.fromkeys(wanted[phone]))
-            keys.append(self.state_key(phone))
-            keys.extend(self.outcome_key(phone, c) for c in ids)
+            state_key = f"{prefix}:{{{phone}}}"
+            keys.append(state_key)
+            keys += [f"{state_key}:o:{c}" for c in ids]
             counts.append(len(ids))
             causes.append(ids)
         reply = await self._load(keys=keys, args=counts)
@@ -393,17 +397,19 @@ class RedisConsentStore:
         args: list[Any] = [self._retention_ms, len(entries)]
         for entry in entries:
             args.extend(entry)
+        prefix = self._prefix
         for w in writes:
-            keys.append(self.state_key(w.phone))
-            keys.extend(self.outcome_key(w.phone, c) for c in w.outcomes)
+            state_key = f"{prefix}:{{{w.phone}}}"
+            keys.append(state_key)
+            keys += [f"{state_key}:o:{c}" for c in w.outcomes]
             # Send logs ride with the subscriptions: the same version fence, the same HSET.
-            args += [len(w.subscriptions) + len(w.send_logs), len(w.outcomes)]
+            args += (len(w.subscriptions) + len(w.send_logs), len(w.outcomes))
             for sub, read_version in w.subscriptions:
-                args += [subscription_field(sub.gateway, sub.keyword), read_version,
-                         pack_subscription(sub)]
+                args += (f"{sub.gateway}|{sub.keyword or ''}", read_version,
+                         pack_subscription(sub))
             for log, read_version in w.send_logs:
-                args += [send_log_field(log), read_version, pack_send_log(log)]
-            args.extend(w.outcomes.values())
+                args += (send_log_field(log), read_version, pack_send_log(log))
+            args += w.outcomes.values()
         reply = await self._commit(keys=keys, args=args)
         if reply[0] == 2:
             _, topic, held, committed = reply

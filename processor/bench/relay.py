@@ -9,7 +9,8 @@ differ only in how records reach the producer:
 * ``batches``: records appended to record batches (``create_batch``/``send_batch``), as the
   worker sends its outputs; the cheapest way aiokafka moves records, so the floor of the I/O.
 
-The clock runs from the first records read to the last output acknowledged.
+The clock runs from the first records read to the last output acknowledged; the relay's CPU
+time is this process's over the same span (nothing else runs in it meanwhile).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from processor.settings import Settings
 class RelayRun:
     records: int
     seconds: float
+    cpu_seconds: float  # this process's CPU time over the same span
 
     @property
     def rate(self) -> float:
@@ -62,6 +64,7 @@ async def run_relay(settings: Settings, sources: Sequence[TopicPartition], targe
         acknowledgements: list[asyncio.Future[Any]] = []
         relayed = 0
         started: float | None = None
+        cpu_started = 0.0
         deadline = time.monotonic() + timeout
         while relayed < expected:
             if time.monotonic() > deadline:
@@ -69,6 +72,7 @@ async def run_relay(settings: Settings, sources: Sequence[TopicPartition], targe
             batch = await consumer.getmany(timeout_ms=50, max_records=batch_max_records)
             if batch and started is None:
                 started = time.monotonic()
+                cpu_started = time.process_time()
             for tp, records in batch.items():
                 if mode == "plain":
                     for r in records:
@@ -82,7 +86,7 @@ async def run_relay(settings: Settings, sources: Sequence[TopicPartition], targe
         assert started is not None
         if relayed != expected:
             raise RuntimeError(f"relay read {relayed} records, expected {expected}")
-        return RelayRun(relayed, time.monotonic() - started)
+        return RelayRun(relayed, time.monotonic() - started, time.process_time() - cpu_started)
     finally:
         await consumer.stop()
         await producer.stop()

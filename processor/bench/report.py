@@ -103,11 +103,16 @@ def render_table(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
-def write_results(results: dict[str, Any]) -> Path:
-    """Writes ``bench-results/<UTC timestamp>.json`` (under the current directory)."""
+def results_path(stamp: datetime) -> Path:
+    """``bench-results/<UTC timestamp>.json`` under the current directory (folder made)."""
     folder = Path.cwd() / RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    return folder / f"{stamp.astimezone(UTC):%Y%m%dT%H%M%SZ}.json"
+
+
+def write_results(results: dict[str, Any], stamp: datetime | None = None) -> Path:
+    """Writes the results to ``results_path`` of ``stamp`` (default: now)."""
+    path = results_path(stamp or datetime.now(UTC))
     path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return path
 

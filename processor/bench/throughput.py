@@ -12,6 +12,7 @@ stored outcome per input, no dead letters.
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import signal
 import sys
@@ -62,6 +63,11 @@ class WorkerRun:
     def rate(self) -> float:
         return self.records / self.seconds
 
+    @property
+    def cpu_us(self) -> float:
+        """The worker process's CPU time per input record, in microseconds."""
+        return float(self.stats["cpu_seconds"]) / self.records * 1e6
+
 
 @dataclass(frozen=True, slots=True)
 class Arena:
@@ -95,23 +101,33 @@ async def prepare_arena(base: Settings, prefix: str, partitions: int,
 
 
 async def measure_throughput(arena: Arena, workload: Workload, trials: int,
-                             workdir: Path) -> dict[str, Any]:
-    """Alternates relay and worker trials (ABBA...) so drift on the machine hits both."""
+                             workdir: Path, baseline: Path | None = None) -> dict[str, Any]:
+    """Alternates relay and worker trials (ABBA...) so drift on the machine hits both; with
+    ``baseline`` (a checkout of another commit) its worker runs in every trial too, next to
+    ours, on the same records."""
     relay_runs: dict[str, list[RelayRun]] = {mode: [] for mode in RELAY_MODES}
     worker_runs: list[WorkerRun] = []
+    baseline_runs: list[WorkerRun] = []
     for trial in range(trials):
-        order = ("relay", "worker") if trial % 2 == 0 else ("worker", "relay")
+        order = ["relay", "worker", *(["baseline"] if baseline else [])]
+        if trial % 2:
+            order.reverse()
         for which in order:
             if which == "relay":
                 for mode in RELAY_MODES:
                     relay_runs[mode].append(await run_relay(
                         arena.settings, list(arena.inputs), arena.relay_topic,
                         len(workload.records), arena.settings.batch_max_records, mode=mode))
-            else:
+            elif which == "worker":
                 worker_runs.append(await run_worker_trial(arena, workload, trial, workdir))
+            else:
+                baseline_runs.append(await run_worker_trial(arena, workload, trial, workdir,
+                                                            code=baseline))
     relay = {mode: median([r.rate for r in runs]) for mode, runs in relay_runs.items()}
+    relay_cpu = {mode: median([r.cpu_seconds / r.records * 1e6 for r in runs])
+                 for mode, runs in relay_runs.items()}
     worker = median([r.rate for r in worker_runs])
-    return {
+    section: dict[str, Any] = {
         "partitions": arena.settings.partitions,
         "records": len(workload.records),
         # The issue's ceiling: a plain relay (send per record).
@@ -121,51 +137,149 @@ async def measure_throughput(arena: Arena, workload: Workload, trials: int,
         "batch_relay_rate": relay["batches"],
         "batch_ratio": worker / relay["batches"],
         "worker_rate": worker,
+        # CPU time per record (µs), of the worker's process and of each relay's.
+        "worker_cpu_us": median([r.cpu_us for r in worker_runs]),
+        "relay_cpu_us": relay_cpu["plain"],
+        "batch_relay_cpu_us": relay_cpu["batches"],
         "relay_trials": [{"mode": mode, "records": r.records, "seconds": r.seconds,
-                          "rate": r.rate} for mode, runs in relay_runs.items() for r in runs],
-        "worker_trials": [{"records": r.records, "seconds": r.seconds, "rate": r.rate,
-                           **r.stats} for r in worker_runs],
+                          "rate": r.rate, "cpu_seconds": r.cpu_seconds}
+                         for mode, runs in relay_runs.items() for r in runs],
+        "worker_trials": [_trial(r) for r in worker_runs],
     }
+    if baseline_runs:
+        old_cpu = median([r.cpu_us for r in baseline_runs])
+        section["baseline"] = {
+            "code": str(baseline),
+            "worker_rate": median([r.rate for r in baseline_runs]),
+            "worker_cpu_us": old_cpu,
+            # The figure the CPU target is judged by: ours over the baseline's, same run.
+            "cpu_ratio": section["worker_cpu_us"] / old_cpu,
+            # Per trial pair, ours over the baseline's (the spread shows the noise).
+            "cpu_ratio_trials": [new.cpu_us / old.cpu_us for new, old
+                                 in zip(worker_runs, baseline_runs, strict=True)],
+            "worker_trials": [_trial(r) for r in baseline_runs],
+        }
+    return section
+
+
+def _trial(run: WorkerRun) -> dict[str, Any]:
+    return {"records": run.records, "seconds": run.seconds, "rate": run.rate,
+            "cpu_us": run.cpu_us, **run.stats}
 
 
 async def run_worker_trial(arena: Arena, workload: Workload, trial: int,
-                           workdir: Path) -> WorkerRun:
+                           workdir: Path, code: Path | None = None) -> WorkerRun:
     """Runs the real worker over the arena's inputs with a fresh group and Redis prefix;
-    returns its rate once the committed outputs show every record decided."""
+    returns its rate once the committed outputs show every record decided. ``code``: a
+    checkout of another commit whose worker runs instead (the same-run baseline)."""
     base = arena.settings
-    settings = Settings.from_env(
-        {}, **base.cluster_settings(),
-        topic_prefix=base.topic_prefix, partitions=base.partitions,
-        gateways_file=arena.gateways_file, group_id=f"{base.topic_prefix}w{trial}",
-        redis_prefix=f"{base.topic_prefix}w{trial}")
+    name = f"w{trial}" if code is None else f"b{trial}"
+    gateways_file = arena.gateways_file
+    if code is not None:
+        # The same gateways in the words of a release from before quiet hours and caps (it
+        # refuses settings it does not know, and has neither feature: the same decisions).
+        gateways_file = workdir / f"{name}-{arena.gateways_file.name}"
+        gateways_file.write_text(yaml.safe_dump(baseline_gateways(GATEWAYS_CONFIG)),
+                                 encoding="utf-8")
+    settings = trial_settings(base, gateways_file, name)
     outputs = partitions_of([settings.topics(t) for t in
                              (Topic.SEND_RESULTS, Topic.COMMAND_RESULTS, Topic.DEAD_LETTER)],
                             settings.partitions)
     before = await end_offsets(settings, outputs)
-    log_path = workdir / f"worker-p{settings.partitions}-t{trial}.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "processor.bench.worker_process", env=worker_env(settings),
-            stdout=asyncio.subprocess.PIPE, stderr=log)
-    assert process.stdout is not None
+    worker = WorkerProcess(settings, workdir / f"worker-p{settings.partitions}-{name}.log",
+                           code=code)
+    await worker.start()
     try:
-        first = await _next_message(process, timeout=60.0)
-        finished = await _wait_until_committed(settings, arena.inputs, process,
+        first = await worker.wait_for("first_batch_at", timeout=60.0)
+        finished = await _wait_until_committed(settings, arena.inputs, worker.process,
                                                timeout=60.0 + len(workload.records) / 100)
     except BaseException:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
-        sys.stderr.write(f"worker log ({log_path}):\n{_tail(log_path)}\n")
+        await worker.kill()
         raise
-    process.send_signal(signal.SIGTERM)
-    stats = await _next_message(process, timeout=60.0)
-    if await process.wait() != 0:
-        raise BenchError(f"the worker exited with {process.returncode}: {_tail(log_path)}")
+    stats = await worker.stop()
     run = WorkerRun(len(workload.records), finished - first["first_batch_at"], stats)
-    await verify_worker_outputs(settings, workload, before, run)
+    await verify_worker_outputs(settings, workload, before, run,
+                                f"{name}, log {worker.log_path}")
     await drop_trial_keys(settings)
     return run
+
+
+def baseline_gateways(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` without the settings added since issue 14's baseline (1504ec2)."""
+    newer = {"quiet_hours", "frequency_cap"}
+    return {section: ({k: v for k, v in body.items() if k not in newer}
+                      if section == "defaults" else
+                      {gw: {k: v for k, v in values.items() if k not in newer}
+                       for gw, values in body.items()} if section == "gateways" else body)
+            for section, body in config.items()}
+
+
+def trial_settings(base: Settings, gateways_file: Path, name: str) -> Settings:
+    """The settings of one worker run on ``base``'s topics: a fresh group and Redis prefix."""
+    return Settings.from_env(
+        {}, **base.cluster_settings(),
+        topic_prefix=base.topic_prefix, partitions=base.partitions,
+        gateways_file=gateways_file, group_id=f"{base.topic_prefix}{name}",
+        redis_prefix=f"{base.topic_prefix}{name}")
+
+
+class WorkerProcess:
+    """``python -m processor.bench.worker_process`` for some settings: its JSON messages on
+    stdout, its log in a file (shown when it fails)."""
+
+    def __init__(self, settings: Settings, log_path: Path, code: Path | None = None,
+                 extra_env: Mapping[str, str] | None = None) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.code = code
+        self.extra_env = dict(extra_env or {})
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def process(self) -> asyncio.subprocess.Process:
+        assert self._process is not None
+        return self._process
+
+    async def start(self) -> None:
+        env = {**worker_env(self.settings), **self.extra_env}
+        cwd = None
+        if self.code is not None:
+            env = await baseline_env(self.code, env)
+            cwd = self.code
+        with self.log_path.open("wb") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "processor.bench.worker_process",
+                env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=log)
+
+    async def wait_for(self, key: str, timeout: float) -> dict[str, Any]:
+        """The next message that has ``key`` (messages before it are skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = await _next_message(self.process, max(0.1, deadline - time.monotonic()))
+            if key in message:
+                return message
+
+    async def stop(self) -> dict[str, Any]:
+        """Stops the worker cleanly; returns the counters it reports on the way out."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            stats = await self.wait_for("records", timeout=60.0)
+        except BaseException:
+            await self.kill()
+            raise
+        if await self.process.wait() != 0:
+            raise BenchError(f"the worker exited with {self.process.returncode}: "
+                             f"{_tail(self.log_path)}")
+        return stats
+
+    async def kill(self) -> None:
+        """Ends a worker that failed, and shows its log."""
+        if self._process is None:
+            return
+        if self._process.returncode is None:
+            self._process.kill()
+        await self._process.wait()
+        sys.stderr.write(f"worker log ({self.log_path}):\n{_tail(self.log_path)}\n")
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
@@ -174,6 +288,22 @@ def worker_env(settings: Settings) -> dict[str, str]:
     env.update(settings.to_env())
     env["CG_LOG_FORMAT"] = "json"
     return env
+
+
+async def baseline_env(code: Path, env: dict[str, str]) -> dict[str, str]:
+    """``env`` for the worker of another checkout: its code first on the path, and only the
+    settings its own Settings knows (it refuses unknown CG_ variables)."""
+    env = {**env, "PYTHONPATH": str(code)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        "import dataclasses, processor.settings as s; "
+        "print(' '.join(f.name for f in dataclasses.fields(s.Settings)))",
+        env=env, cwd=code, stdout=asyncio.subprocess.PIPE)
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise BenchError(f"cannot read the settings of the worker in {code}")
+    known = {f"CG_{name.upper()}" for name in out.decode().split()}
+    return {k: v for k, v in env.items() if not k.startswith("CG_") or k in known}
 
 
 async def _next_message(process: asyncio.subprocess.Process, timeout: float) -> dict[str, Any]:
@@ -208,7 +338,8 @@ async def _wait_until_committed(settings: Settings, ends: Mapping[TopicPartition
 
 
 async def verify_worker_outputs(settings: Settings, workload: Workload,
-                                before: dict[TopicPartition, int], run: WorkerRun) -> None:
+                                before: dict[TopicPartition, int], run: WorkerRun,
+                                run_name: str = "worker") -> None:
     """Raises BenchError unless this trial decided every input exactly once."""
     problems = []
     committed = await read_committed(settings, before)
@@ -218,8 +349,9 @@ async def verify_worker_outputs(settings: Settings, workload: Workload,
     results = [codec.decode_send_result(v).request_id
                for v in values.get(Topic.SEND_RESULTS.value, [])]
     if len(results) != len(workload.request_ids) or set(results) != workload.request_ids:
+        twice = sorted(r for r, n in collections.Counter(results).items() if n > 1)
         problems.append(f"{len(results)} send results ({len(set(results))} distinct) for "
-                        f"{len(workload.request_ids)} send requests")
+                        f"{len(workload.request_ids)} send requests; twice: {twice[:10]}")
     commands = [codec.decode_command_result(v).command_id
                 for v in values.get(Topic.COMMAND_RESULTS.value, [])]
     if len(commands) != len(workload.command_ids) or set(commands) != workload.command_ids:
@@ -235,7 +367,8 @@ async def verify_worker_outputs(settings: Settings, workload: Workload,
         problems.append(f"the pipeline saw {run.stats.get('records')} of "
                         f"{len(workload.records)} records")
     if problems:
-        raise BenchError("the worker did not decide every record once: " + "; ".join(problems))
+        raise BenchError(f"the worker ({run_name}) did not decide every record once: "
+                         + "; ".join(problems))
 
 
 async def count_outcomes(settings: Settings) -> int:

@@ -10,10 +10,12 @@ lines; logs go to stderr as usual. SIGTERM stops it cleanly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -82,6 +84,12 @@ async def serve() -> None:
     stamped = StampedBatchProcessor(running.worker.store, load_gateways(settings.gateways_file),
                                     running.worker.clock)
     running.worker.processor = stamped
+
+    async def announce_serving() -> None:
+        await running.worker.serving.wait()
+        emit({"serving_at": time.monotonic()})
+
+    announcing = asyncio.create_task(announce_serving())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -89,6 +97,7 @@ async def serve() -> None:
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait([stopping, running.task], return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
+    announcing.cancel()
     await running.stop()  # re-raises the worker's error if it failed: the process exits non-zero
     registry = running.worker.metrics.registry
     aborted = sum(sample.value for metric in registry.collect()
@@ -103,5 +112,29 @@ async def serve() -> None:
     })
 
 
+# Set in the worker's environment: the path its cProfile statistics are written to (the
+# profile's fallback where py-spy cannot attach; see processor.bench.profile).
+CPROFILE_ENV = "BENCH_CPROFILE"
+
+
+@contextlib.contextmanager
+def cprofile_from_env() -> Iterator[None]:
+    """Profiles the block with cProfile when ``BENCH_CPROFILE`` names a file for it."""
+    path = os.environ.get(CPROFILE_ENV)
+    if not path:
+        yield
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
+
+
 if __name__ == "__main__":
-    asyncio.run(serve())
+    with cprofile_from_env():
+        asyncio.run(serve())

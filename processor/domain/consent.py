@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+import msgspec
 from msgspec.structs import replace
 
 from processor.domain.gateways import (
@@ -85,14 +86,14 @@ class SendLog:
         return self.gateway, self.keyword
 
 
-@dataclass(frozen=True, slots=True)
-class PhoneState:
+class PhoneState(msgspec.Struct, frozen=True, gc=False):
     """Every subscription of one phone, keyed by (gateway, keyword scope), and its campaign
-    send logs (frequency caps)."""
+    send logs (frequency caps). A Struct: one is built per phone and batch, and per decision
+    that changes it."""
 
     phone: str
-    subscriptions: Mapping[SubKey, Subscription] = field(default_factory=dict)
-    send_logs: Mapping[SubKey, SendLog] = field(default_factory=dict)
+    subscriptions: Mapping[SubKey, Subscription] = msgspec.field(default_factory=dict)
+    send_logs: Mapping[SubKey, SendLog] = msgspec.field(default_factory=dict)
 
     def get(self, gateway: str, keyword: str | None = None) -> Subscription:
         found = self.subscriptions.get((gateway, keyword))
@@ -126,9 +127,8 @@ class PhoneState:
         return PhoneState(self.phone, MappingProxyType(subs), sends)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Everything one input (or one window expiry) produced."""
+class Decision(msgspec.Struct, frozen=True, gc=False):
+    """Everything one input (or one window expiry) produced (one per input: a Struct)."""
 
     cause_id: str
     changed: tuple[Subscription, ...] = ()
@@ -156,6 +156,9 @@ NO_EVIDENCE = Evidence()
 
 class Effects:
     """Collects the outputs of one decision while it is being made (never escapes a decision)."""
+
+    __slots__ = ("cause_id", "changed", "events", "evidence", "notices", "now", "outbound",
+                 "phone", "results", "send_logs")
 
     def __init__(self, cause_id: str, phone: str, now: int,
                  evidence: Evidence = NO_EVIDENCE) -> None:
@@ -463,6 +466,11 @@ INBOUND_RULES: tuple[InboundRule, ...] = (
 _EVIDENT_TRIGGERS = _OUT_TRIGGERS | _IN_TRIGGERS
 
 
+# The rules that name each trigger, in table order: the others cannot match it.
+_INBOUND_BY_TRIGGER: Mapping[Trigger, tuple[InboundRule, ...]] = MappingProxyType({
+    trigger: tuple(r for r in INBOUND_RULES if trigger in r.triggers) for trigger in Trigger})
+
+
 def _trigger(c: Classification, gw: GatewayConfig) -> Trigger:
     if c.intent is Intent.OPT_OUT:
         return Trigger.SCOPE_OPT_OUT if c.scope else Trigger.OPT_OUT
@@ -491,7 +499,7 @@ def match_inbound_rule(trigger: Trigger, gw: GatewayConfig, sub: Subscription,
                        now: int, scope: Scope = Scope.RECEIVING) -> InboundRule | None:
     """The first rule of ``INBOUND_RULES`` for the scope that applies, or None (nothing
     happens)."""
-    for rule in INBOUND_RULES:
+    for rule in _INBOUND_BY_TRIGGER[trigger]:
         if rule.matches(trigger, gw, sub, now, scope):
             return rule
     return None
@@ -671,9 +679,14 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
 )
 
 
+# The rules that name each command type, in table order: the others cannot match it.
+_COMMAND_BY_TYPE: Mapping[CommandType, tuple[CommandRule, ...]] = MappingProxyType({
+    kind: tuple(r for r in COMMAND_RULES if kind in r.commands) for kind in CommandType})
+
+
 def match_command_rule(command: Command, sub: Subscription,
                        gateway_level: Subscription) -> CommandRule | None:
-    for rule in COMMAND_RULES:
+    for rule in _COMMAND_BY_TYPE[command.type]:
         if rule.matches(command, sub, gateway_level):
             return rule
     return None

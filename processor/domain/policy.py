@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import msgspec
 from msgspec.structs import replace
 
 from processor.domain.consent import (
@@ -44,10 +45,10 @@ from processor.domain.quiet_hours import Blocked, QuietHours, format_instant, re
 
 # The most requests held for one subscription while its phone is asked for consent.
 MAX_HELD = 10
+_CONSENT_MODE = GatewayMode.CONSENT_REQUEST
 
 
-@dataclass(frozen=True, slots=True)
-class SendContext:
+class SendContext(msgspec.Struct, frozen=True, gc=False):
     """What a rule may look at: the request, its gateway, and the subscriptions involved."""
 
     request: SendRequest
@@ -69,6 +70,9 @@ class SendRule:
     status: SendStatus
     debug: SendDebug | None
     detail: Callable[[SendContext], str | None]
+    # The gateways the rule can apply on at all (``applies`` is never true elsewhere), so a
+    # send is checked only against the rules its gateway's configuration leaves possible.
+    on_gateway: Callable[[GatewayConfig], bool] = lambda gw: True
 
 
 def _gateway_opt_out_blocks_scope(ctx: SendContext) -> bool:
@@ -155,10 +159,11 @@ SEND_RULES: tuple[SendRule, ...] = (
                         and len(c.target.held) >= MAX_HELD),
              SendStatus.ERROR, SendDebug.OPT_IN_PENDING,
              lambda c: f"{MAX_HELD} messages are already held until the phone answers the "
-                       "consent request"),
+                       "consent request", on_gateway=lambda gw: gw.mode is _CONSENT_MODE),
     SendRule("hold_for_consent",
              lambda c: c.gw.mode is GatewayMode.CONSENT_REQUEST and window_open(c.target, c.now),
-             SendStatus.HELD, None, lambda c: "Held until the phone answers the consent request"),
+             SendStatus.HELD, None, lambda c: "Held until the phone answers the consent request",
+             on_gateway=lambda gw: gw.mode is _CONSENT_MODE),
     SendRule("opt_in_pending", lambda c: c.target.status is PENDING,
              SendStatus.ERROR, SendDebug.OPT_IN_PENDING, _window_text),
     # Twilio campaign rule: a keyword send needs an opt-in to that very keyword.
@@ -177,17 +182,20 @@ SEND_RULES: tuple[SendRule, ...] = (
              lambda c: (c.gw.mode is GatewayMode.CONSENT_REQUEST and c.target.status is not IN
                         and c.gw.consent_request_to_new_numbers),
              SendStatus.HELD, None,
-             lambda c: "The phone was sent a request to opt in"),
+             lambda c: "The phone was sent a request to opt in",
+             on_gateway=lambda gw: gw.mode is _CONSENT_MODE),
     SendRule("consent_required", lambda c: c.gw.requires_consent and c.target.status is not IN,
              SendStatus.ERROR, SendDebug.NO_OPT_IN,
              lambda c: ("No Opt-In; consent requests to numbers that never texted are off "
                         "for this gateway" if c.gw.mode is GatewayMode.CONSENT_REQUEST
-                        else "No Opt-In")),
+                        else "No Opt-In"),
+             on_gateway=lambda gw: gw.requires_consent),
     # MobileConnect: a keyword-scoped short code needs at least one opted-in keyword.
     SendRule("no_opted_in_keyword",
              lambda c: c.gw.keyword_scoped and not c.scoped and _no_opted_in_keyword(c),
              SendStatus.ERROR, SendDebug.NO_OPT_IN,
-             lambda c: "No opted-in keyword on this short code"),
+             lambda c: "No opted-in keyword on this short code",
+             on_gateway=lambda gw: gw.keyword_scoped),
     # The gateway's frequency cap: at most N campaign sends to the phone in a rolling window,
     # counted when forwarded, with the send's time (Florida's FTSA: three on the same subject
     # in 24 hours).
@@ -206,15 +214,29 @@ SEND_RULES: tuple[SendRule, ...] = (
 
 
 def match_send_rule(ctx: SendContext) -> SendRule:
-    for rule in SEND_RULES:
+    for rule in rules_on(ctx.gw):
         if rule.applies(ctx):
             return rule
     raise AssertionError("the last send rule always applies")
 
 
+def rules_on(gw: GatewayConfig) -> tuple[SendRule, ...]:
+    """``SEND_RULES`` in order, less those that cannot apply on this gateway."""
+    key = (gw.mode, gw.keyword_scoped)
+    rules = _RULES_ON.get(key)
+    if rules is None:
+        rules = _RULES_ON[key] = tuple(r for r in SEND_RULES if r.on_gateway(gw))
+    return rules
+
+
+# (mode, keyword_scoped) -> the rules left: on_gateway reads no other setting.
+_RULES_ON: dict[tuple[GatewayMode, bool], tuple[SendRule, ...]] = {}
+
+
 def context(state: PhoneState, request: SendRequest, gw: GatewayConfig, now: int) -> SendContext:
-    return SendContext(request, gw, state, state.get(gw.id, request.keyword),
-                       state.get(gw.id), now)
+    gateway_level = state.get(gw.id)
+    target = gateway_level if request.keyword is None else state.get(gw.id, request.keyword)
+    return SendContext(request, gw, state, target, gateway_level, now)
 
 
 def decide_send(state: PhoneState, request: SendRequest, gw: GatewayConfig,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
@@ -111,6 +112,25 @@ async def test_forwarded_outbound_is_rebuilt_identically_without_storing_the_bod
     assert again.outputs == first.outputs
     (message,) = by_topic(again.outputs, Topic.OUTBOUND)
     assert codec.decode_outbound(message).body == body
+
+
+async def test_outcomes_stored_as_json_by_earlier_releases_are_replayed_identically(
+        processor: BatchProcessor, redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    """Outcomes live for the retention period, so those an earlier release stored (JSON, the
+    outputs' bytes as text) must still answer a redelivered input with the same bytes."""
+    feed = Feed()
+    batch = [feed.text("STOP", "m-1"), feed.send("r-1"), feed.send("r-2", gw="gw2")]
+    first = await processor.process(batch, partition=0)
+    for cause in ("m:m-1", "r:r-1", "r:r-2"):
+        key = f"{redis_prefix}:{{{PHONE}}}:o:{cause}"
+        digest, entries = pipeline.unpack_outcome(await redis_client.get(key))
+        legacy = orjson.dumps({"d": digest, "o": [
+            e if e == pipeline.FORWARDED_SELF else [e[0], e[1].decode(), e[2].decode()]
+            for e in entries]})
+        await redis_client.set(key, legacy)
+    again = await processor.process(batch, partition=0)
+    assert (again.decided, again.replayed) == (0, 3)
+    assert again.outputs == first.outputs
 
 
 async def test_duplicates_inside_one_batch_are_decided_once(processor: BatchProcessor) -> None:

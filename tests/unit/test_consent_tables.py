@@ -49,6 +49,7 @@ from processor.domain.policy import (
     SendContext,
     decide_send,
     match_send_rule,
+    rules_on,
 )
 from tests.unit.consent_helpers import (
     HOUR,
@@ -272,6 +273,17 @@ def test_send_rule_scenario(name: str) -> None:
     assert (rule.name, rule.status, rule.debug) == (name, status, debug)
     (result,) = decide_send(context.state, context.request, context.gw, context.now).results
     assert (result.status, result.debug) == (status, debug)
+
+
+@pytest.mark.parametrize("name", sorted(SEND_SCENARIOS))
+def test_a_send_rule_that_applies_is_among_its_gateways_rules(name: str) -> None:
+    """match_send_rule skips the rules a gateway's configuration rules out (on_gateway): a
+    rule that applies must never be one of them."""
+    context = SEND_SCENARIOS[name][0]()
+    for rule in SEND_RULES:
+        if rule.applies(context):
+            assert rule.on_gateway(context.gw), rule.name
+            assert rule in rules_on(context.gw), rule.name
 
 
 def test_window_variants_cover_pending_rules() -> None:
