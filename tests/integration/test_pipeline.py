@@ -8,13 +8,13 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from processor import codec, pipeline
+from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.models import CommandType, ConsentStatus, SendStatus
-from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
+from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, batch, outcomes
+from processor.pipeline.window_timer import WindowTimer
 from processor.ports import ManualClock, PhoneWrite, VersionConflictError
 from processor.topics import Topic
-from processor.window_timer import WindowTimer
 from tests.unit.consent_helpers import command, gateways, inbound, send
 
 pytestmark = pytest.mark.integration
@@ -123,10 +123,10 @@ async def test_outcomes_stored_as_json_by_earlier_releases_are_replayed_identica
     first = await processor.process(batch, partition=0)
     for cause in ("m:m-1", "r:r-1", "r:r-2"):
         key = f"{redis_prefix}:{{{PHONE}}}:o:{cause}"
-        digest, entries = pipeline.unpack_outcome(await redis_client.get(key))
-        legacy = orjson.dumps({"d": digest, "o": [
-            e if e == pipeline.FORWARDED_SELF else [e[0], e[1].decode(), e[2].decode()]
-            for e in entries]})
+        stored = outcomes.unpack_outcome(await redis_client.get(key))
+        legacy = orjson.dumps({"d": stored.digest, "o": [
+            e if isinstance(e, str) else [e[0], e[1].decode(), e[2].decode()]
+            for e in stored.entries]})
         await redis_client.set(key, legacy)
     again = await processor.process(batch, partition=0)
     assert (again.decided, again.replayed) == (0, 3)
@@ -239,14 +239,14 @@ async def test_ids_of_different_input_kinds_never_answer_for_each_other(
 
 async def test_a_bug_deciding_one_record_dead_letters_it_and_the_batch_goes_on(
         processor: BatchProcessor, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_decide = pipeline.decide
+    real_decide = batch.decide
 
     def decide_or_fail(state, item, gateways, now):  # type: ignore[no-untyped-def]
         if getattr(item, "request_id", None) == "r-bug":
             raise ZeroDivisionError("a bug in a rule")
         return real_decide(state, item, gateways, now)
 
-    monkeypatch.setattr(pipeline, "decide", decide_or_fail)
+    monkeypatch.setattr(batch, "decide", decide_or_fail)
     feed = Feed()
     outcome = await processor.process([feed.send("r-1"), feed.send("r-bug"), feed.send("r-2")],
                                       partition=0)
