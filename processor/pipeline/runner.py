@@ -121,7 +121,7 @@ class Runner:
 
     @property
     def paused(self) -> set[InputPartition]:
-        """The input topic partitions this worker stopped fetching (dead-letter limit)."""
+        """The input topic partitions this worker stopped fetching."""
         return self.source.paused()
 
     @property
@@ -324,11 +324,11 @@ class Runner:
             raise
         except SinkUnavailableError as exc:
             slot.broken = True  # a sink partition after a failed transaction is reopened
-            self.metrics.aborted.labels(_cause_name(exc)).inc()
+            self.metrics.aborted.labels(type(_origin(exc)).__name__).inc()
             self.source.rewind(number)
             raise
         except BaseException as exc:
-            self.metrics.aborted.labels(_cause_name(exc)).inc()
+            self.metrics.aborted.labels(type(_origin(exc)).__name__).inc()
             self.source.rewind(number)
             raise
         elapsed = time.monotonic() - started
@@ -393,11 +393,6 @@ class Runner:
 
 
 def _origin(exc: BaseException) -> BaseException:
-    """The library error an adapter translated (or the error itself)."""
+    """The library error an adapter translated (or the error itself): the aborted-batch
+    metric's reason names its type, as before the ports had errors of their own."""
     return exc.__cause__ or exc
-
-
-def _cause_name(exc: BaseException) -> str:
-    """The aborted-batch metric's reason: the library's error type when an adapter
-    translated one (as before the ports had errors of their own)."""
-    return type(exc.__cause__ or exc).__name__

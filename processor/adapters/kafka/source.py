@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -29,7 +28,7 @@ from aiokafka.errors import KafkaError
 
 from processor.adapters.kafka import records as kafka_records
 from processor.adapters.kafka.clients import kafka_client_options
-from processor.adapters.kafka.partition_group import PartitionGroup
+from processor.adapters.kafka.order import InputOrder
 from processor.metrics import Metrics
 from processor.ports import (
     InputPartition,
@@ -82,13 +81,7 @@ class KafkaSource:
         # committed offset (a batch of theirs was dropped).
         self._misplaced: set[TopicPartition] = set()
         # Fetched, not yet decided input records per owned partition number.
-        self._groups: dict[int, PartitionGroup[TopicPartition, Any]] = {}
-        self._fetch_round = 0
-        # Topic partitions paused because their buffer is full (resumed once it drains).
-        self._held_back: set[TopicPartition] = set()
-        # Partition numbers whose next record waits for another topic partition: since when,
-        # and on which.
-        self._waiting: dict[int, tuple[float, list[TopicPartition]]] = {}
+        self._order = InputOrder(metrics, settings.buffer_max_records)
         # Set when a batch ends: its number may take the records buffered meanwhile.
         self._batch_ended = asyncio.Event()
         # The last fetch, until settle() buffers what may be decided of it.
@@ -162,12 +155,12 @@ class KafkaSource:
             for tp in sorted(owned):
                 if tp.partition in opened:
                     await self._seek_committed(tp)
-        for number in partitions:
-            self._drop_buffers(number, halted=number in halted)
-            self._taken.add(number)
-            self._groups[number] = PartitionGroup(sorted(
-                (tp for tp in owned if tp.partition == number),
-                key=lambda tp: self._rank[tp.topic]))
+            for number in partitions:
+                self._drop_buffers(number, halted=number in halted)
+                self._taken.add(number)
+                self._order.open(number, sorted(
+                    (tp for tp in owned if tp.partition == number),
+                    key=lambda tp: self._rank[tp.topic]))
         if partitions:
             self._epoch += 1  # records fetched before the seek are from stale positions
 
@@ -205,10 +198,11 @@ class KafkaSource:
             self._misplaced |= taken
             raise
         if fetched_in != self._epoch:
-            self._buffer({})
+            self._order.buffer({})
             return
-        self._buffer({tp: records for tp, records in fetched.items()
-                      if records and tp not in moved and tp not in self._misplaced})
+        self._misplaced |= self._order.buffer(
+            {tp: records for tp, records in fetched.items()
+             if records and tp not in moved and tp not in self._misplaced})
 
     async def _reposition(self, busy: Collection[int]) -> set[TopicPartition]:
         """Puts marked partitions back on their committed offsets; returns those moved."""
@@ -225,7 +219,7 @@ class KafkaSource:
             await self._seek_committed(tp)
             self._misplaced.discard(tp)
             moved.add(tp)
-            group = self._groups.get(tp.partition)
+            group = self._order.groups.get(tp.partition)
             if group is not None:
                 group.clear(tp)
         return moved
@@ -287,52 +281,18 @@ class KafkaSource:
     def wake(self) -> None:
         self._batch_ended.set()
 
-    def _buffer(self, fetched: Mapping[TopicPartition, list[Any]]) -> None:
-        """Adds what was fetched to the partition numbers' buffers, as one fetch round."""
-        self._fetch_round += 1
-        for tp, records in fetched.items():
-            group = self._groups.get(tp.partition)
-            if group is None:  # not taken yet: it is positioned when it is
-                self._misplaced.add(tp)
-                continue
-            group.add(tp, records, self._fetch_round)
-
     # Order ---------------------------------------------------------------------------------
 
     async def release(self, partitions: Iterable[int],
                       limit: int) -> dict[int, list[InputRecord]]:
         with source_errors():
-            released = await self._release(set(partitions), limit)
+            released = await self._order.release(set(partitions), limit, self._drained)
         names = self._names
         return {number: [InputRecord(names[tp.topic], tp.partition, r.offset, r.key, r.value,
                                      r.timestamp, tuple(r.headers) if r.headers else (),
                                      tp.topic)
                          for tp, r in records]
                 for number, records in released.items()}
-
-    async def _release(self, partitions: set[int],
-                       limit: int) -> dict[int, list[tuple[TopicPartition, Any]]]:
-        ready: dict[int, list[tuple[TopicPartition, Any]]] = {}
-        waiting: dict[int, list[TopicPartition]] = {}
-        for number, group in self._groups.items():
-            if number in partitions:
-                ready[number], waiting[number] = group.release(limit)
-        blocked = {tp for tps in waiting.values() for tp in tps}
-        if blocked:
-            # The proof covers the records received up to this round: later rounds may be
-            # buffered while the check is on its way.
-            checked_round = self._fetch_round
-            drained = await self._drained(blocked)
-            for number, tps in waiting.items():
-                if drained.isdisjoint(tps):
-                    continue
-                group = self._groups[number]
-                for tp in drained.intersection(tps):
-                    group.drained(tp, checked_round)
-                more, waiting[number] = group.release(limit - len(ready[number]))
-                ready[number] += more
-        self._note_waits(waiting, ready)
-        return {number: records for number, records in ready.items() if records}
 
     async def _drained(self, partitions: set[TopicPartition]) -> set[TopicPartition]:
         """The partitions whose consumer position is at their end right now. Asked after every
@@ -352,49 +312,12 @@ class KafkaSource:
         ends = await self._end_reader.end_offsets(list(unknown))
         return {tp for tp, position in unknown.items() if position >= ends[tp]}
 
-    def _note_waits(self, waiting: Mapping[int, list[TopicPartition]],
-                    ready: Mapping[int, list[Any]]) -> None:
-        """Measures how long partition numbers wait for order (and remembers on what); only
-        the numbers that were asked (`waiting` has them) are judged."""
-        now = time.monotonic()
-        for number in list(self._waiting):
-            if number in waiting and (ready.get(number) or not waiting[number]):
-                since, _ = self._waiting.pop(number)
-                self.metrics.order_wait_seconds.observe(now - since)
-        for number, tps in waiting.items():
-            if tps:
-                since, _ = self._waiting.get(number, (now, tps))
-                self._waiting[number] = (since, tps)
-
     def waits(self, alert_s: float) -> dict[int, str]:
-        now = time.monotonic()
-        return {
-            n: f"waiting {now - since:.0f}s for "
-               f"{', '.join(f'{tp.topic}[{tp.partition}]' for tp in tps)} to catch up "
-               "(decisions follow broker time across the input topics)"
-            for n, (since, tps) in self._waiting.items() if now - since >= alert_s}
-
-    # Flow ----------------------------------------------------------------------------------
+        return self._order.waits(alert_s)
 
     def flow_control(self, halted: Collection[int]) -> None:
-        """Pauses topic partitions whose buffer is full (their fetches would only pile up
-        while another partition of the number catches up); resumes them once half drained."""
         with source_errors():
-            self._flow_control(halted)
-
-    def _flow_control(self, halted: Collection[int]) -> None:
-        consumer = self.consumer
-        cap = self.settings.buffer_max_records
-        for number, group in self._groups.items():
-            for tp in group.partitions:
-                count = group.buffered(tp)
-                if count >= cap and tp not in self._held_back:
-                    self._held_back.add(tp)
-                    consumer.pause(tp)
-                elif count <= cap // 2 and tp in self._held_back:
-                    self._held_back.discard(tp)
-                    if number not in halted:
-                        consumer.resume(tp)
+            self._order.flow_control(self.consumer, halted)
 
     def forget(self, partition: int, *, halted: bool) -> None:
         self._taken.discard(partition)
@@ -403,24 +326,14 @@ class KafkaSource:
             self._drop_buffers(partition, halted=halted)
 
     def _drop_buffers(self, partition: int, *, halted: bool) -> None:
-        group = self._groups.pop(partition, None)
-        self._waiting.pop(partition, None)
-        if group is None:
-            return
-        held = {tp for tp in self._held_back if tp.partition == partition}
-        self._held_back -= held
-        if self._consumer is not None and not halted:
+        held = self._order.drop(partition)
+        if held and self._consumer is not None and not halted:
             owned = self._consumer.assignment()
             self._consumer.resume(*(tp for tp in held if tp in owned))
 
     def rewind(self, partition: int) -> None:
-        group = self._groups.get(partition)
-        if group is None:
-            return
-        group.clear()
-        self._waiting.pop(partition, None)
         owned = self.consumer.assignment()
-        self._misplaced |= {tp for tp in group.partitions if tp in owned}
+        self._misplaced |= {tp for tp in self._order.clear(partition) if tp in owned}
 
     def _inputs(self, partition: int) -> list[TopicPartition]:
         return [TopicPartition(name, partition) for name in self._names]
@@ -437,7 +350,7 @@ class KafkaSource:
         owned = consumer.assignment()
         with source_errors():
             consumer.resume(*(tp for tp in self._inputs(partition)
-                              if tp in owned and tp not in self._held_back))
+                              if tp in owned and tp not in self._order.held_back))
 
     def paused(self) -> set[InputPartition]:
         if self._consumer is None:
