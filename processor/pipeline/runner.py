@@ -176,19 +176,23 @@ class Runner:
         broke), then has the source position those partitions at their committed offsets:
         only with every older owner fenced are committed offsets final."""
         opened = []
-        for number in sorted(self.source.owned()):
-            slot = self.slots.get(number)
-            if (slot is not None and not slot.broken) or number in self._fenced:
-                continue
-            if slot is not None:
-                await self.sink.close(number)
-                self.guard.cancel(slot)  # the new slot checks the store again
-            await self.sink.open(number)
-            self.slots[number] = PartitionSlot(
-                number, slot.recent_invalid if slot else self._dlq_limit.empty(),
-                paused_reason=slot.paused_reason if slot else None)
-            opened.append(number)
-        await self.source.take(opened, [n for n in opened if self.slots[n].halted])
+        try:
+            for number in sorted(self.source.owned()):
+                slot = self.slots.get(number)
+                if (slot is not None and not slot.broken) or number in self._fenced:
+                    continue
+                if slot is not None:
+                    await self.sink.close(number)
+                await self.sink.open(number)
+                if slot is not None:
+                    self.guard.cancel(slot)  # the new slot checks the store again
+                self.slots[number] = PartitionSlot(
+                    number, slot.recent_invalid if slot else self._dlq_limit.empty(),
+                    paused_reason=slot.paused_reason if slot else None)
+                opened.append(number)
+        finally:
+            # Also when a later one failed to open: those opened are positioned now.
+            await self.source.take(opened, [n for n in opened if self.slots[n].halted])
         self.metrics.assigned.set(len(self.slots))
         if self.slots:
             self.serving.set()
@@ -353,10 +357,8 @@ class Runner:
     async def _decide_and_commit(self, slot: PartitionSlot, inputs: list[InputRecord],
                                  progress: Progress, offsets: dict[Topic, int]) -> BatchOutcome:
         """Decides the batch (store written) and commits its outputs and offsets in one
-        transaction. The offsets are known before anything is decided, so they join the
-        transaction while the batch is being decided; only the outputs and the commit itself
-        wait for the decision. The invalid records are counted once, for the batch that was
-        committed."""
+        transaction; the offsets join it while the batch is being decided. The invalid
+        records are counted once, for the batch that was committed."""
         transaction = await self.sink.begin(slot.number, offsets)
         try:
             outcome = await self.processor.process(inputs, slot.number, progress)
