@@ -13,8 +13,8 @@ from processor.settings import Settings, SettingsError
 
 
 def _topics(args: argparse.Namespace) -> int:
-    from processor.adapters.kafka_clients import KafkaUnreachableError, probe_kafka
-    from processor.adapters.topic_admin import TopicSetupError, create_topics
+    from processor.adapters.kafka.clients import KafkaUnreachableError, probe_kafka
+    from processor.adapters.kafka.topic_admin import TopicSetupError, create_topics
 
     async def create(settings: Settings) -> dict[str, str]:
         await probe_kafka(settings)  # one line saying why, rather than aiokafka's traceback

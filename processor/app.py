@@ -1,8 +1,10 @@
-"""Wiring: settings -> gateways, Redis store, worker, web views; ``python -m processor run``.
+"""Wiring: settings -> gateways, Redis store, Kafka source and sink, the runner, web views;
+``python -m processor run``.
 
 faust-streaming provides the application's web frame: its aiohttp web service serves
 ``/healthz``, ``/readyz`` and ``/metrics`` in the worker's event loop. The hot path is the
-aiokafka worker (processor.worker), not a faust agent: faust's own exactly-once mode has open
+runner (processor.pipeline.runner) on aiokafka adapters (processor.adapters.kafka), not a
+faust agent: faust's own exactly-once mode has open
 duplicate/loss bugs (faust-streaming #323, #517, #606), and its worker consumer reads
 uncommitted records, so it must not consume our transactional topics.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
 from dataclasses import dataclass
@@ -25,25 +28,29 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
+from processor.adapters.kafka.recovery import rebuild_partition
+from processor.adapters.kafka.sink import KafkaSink
+from processor.adapters.kafka.source import KafkaSource
+from processor.adapters.kafka.topic_admin import TopicSetupError
 from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
-from processor.adapters.topic_admin import TopicSetupError
 from processor.config import load_gateways
-from processor.domain.gateways import GatewayConfigError
+from processor.domain.gateways import GatewayConfigError, Gateways
 from processor.logs import configure_logging
+from processor.metrics import Metrics
 from processor.pipeline import BatchProcessor
+from processor.pipeline.runner import Runner
 from processor.ports import Clock, SystemClock
 from processor.runtime import tune_gc
 from processor.settings import Settings, SettingsError
 from processor.startup import KafkaStartup
 from processor.web import product_app
-from processor.worker import Worker
 
 log = structlog.get_logger("consent_gate.app")
 
 
-def build_web(worker: Worker, settings: Settings, startup: KafkaStartup) -> faust.App:
+def build_web(worker: Runner, settings: Settings, startup: KafkaStartup) -> faust.App:
     """A faust app used for its web frame only: it starts no consumer and no producer, so it
     never connects to the broker named here (and needs none of the Kafka security settings)."""
     app = product_app(f"{settings.group_id}-web",
@@ -93,9 +100,19 @@ def connect_redis(settings: Settings) -> RedisClient:
                                    **connection_options(settings.redis_url))
 
 
+def build_runner(settings: Settings, store: RedisConsentStore, gateways: Gateways,
+                 clock: Clock) -> Runner:
+    """The runner on the Kafka source and sink, deciding against `store`."""
+    metrics = Metrics()
+    return Runner(settings, BatchProcessor(store, gateways, clock), store, clock,
+                  source=KafkaSource(settings, metrics), sink=KafkaSink(settings),
+                  rebuild=functools.partial(rebuild_partition, settings, store),
+                  metrics=metrics)
+
+
 @dataclass
 class Running:
-    worker: Worker
+    worker: Runner
     web: faust.App
     redis: RedisClient
     # Connects to Kafka (retrying), then runs the worker's loop.
@@ -143,7 +160,7 @@ async def start_worker(settings: Settings, clock: Clock | None = None,
                               retention_ms=settings.idempotency_retention_s * 1000,
                               cluster=settings.redis_cluster)
     clock = clock or SystemClock()
-    worker = Worker(settings, BatchProcessor(store, gateways, clock), store, clock)
+    worker = build_runner(settings, store, gateways, clock)
     startup = KafkaStartup(settings)
     web = build_web(worker, settings, startup)
     if with_web:
@@ -160,7 +177,7 @@ async def start_worker(settings: Settings, clock: Clock | None = None,
     return Running(worker, web, redis, task, startup)
 
 
-async def _connect_and_run(worker: Worker, startup: KafkaStartup, with_web: bool) -> None:
+async def _connect_and_run(worker: Runner, startup: KafkaStartup, with_web: bool) -> None:
     settings = worker.settings
     await startup.connect(worker)
     tune_gc()

@@ -35,9 +35,9 @@ from aiokafka import AIOKafkaConsumer
 from msgspec import structs
 
 from processor import codec
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
+from processor.adapters.kafka.topic_admin import delete_topics_with_prefix
 from processor.adapters.redis_keys import delete_keys
-from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.app import start_worker
 from processor.cli.evidence import read_history
 from processor.cli.evidence import render as render_evidence

@@ -1,16 +1,30 @@
-"""Small interfaces between the pipeline and the outside world (adapters implement them)."""
+"""Small interfaces between the pipeline and the outside world (adapters implement them).
+
+* ``ConsentStore``: consent state, stored outcomes, window index, progress (Redis).
+* ``Source``: the input records of the owned partition numbers, in decision order, and
+  where each partition stands (Kafka consumer).
+* ``Sink``: where a decided batch's outputs and input offsets go, one transaction per input
+  partition number (Kafka transactional producers).
+* ``Clock``.
+
+Adapters raise the errors defined here, never their libraries' own:
+``StoreUnavailableError`` and ``StreamUnavailableError`` are retriable (the batch is decided
+again later), ``SinkFencedError`` says another worker owns the partition now,
+``OutputTooLargeError`` that retrying cannot help.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import msgspec
 
 from processor.domain.consent import PhoneState, SendLog
 from processor.domain.models import Subscription
+from processor.topics import Topic
 
 
 class Clock(Protocol):
@@ -33,6 +47,36 @@ class ManualClock:
 
     def advance(self, ms: int) -> None:
         self.now += ms
+
+
+class InputRecord(msgspec.Struct, frozen=True, gc=False):
+    """One consumed input record, as the source hands it in. A Struct, not a dataclass: one
+    is built per record, and a frozen dataclass's __init__ sets each field through
+    object.__setattr__ (about ten times slower)."""
+
+    topic: Topic
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int = 0
+    headers: tuple[tuple[str, bytes], ...] = ()
+    # The topic's name on the broker (with the configured prefix), for dead letters.
+    source: str = ""
+
+
+class OutputRecord(msgspec.Struct, frozen=True, gc=False):
+    topic: Topic
+    key: bytes | None
+    value: bytes | None
+
+
+
+class InputPartition(NamedTuple):
+    """An input topic partition, by its name on the broker."""
+
+    topic: str
+    partition: int
 
 
 class Loaded(msgspec.Struct, frozen=True, gc=False):
@@ -105,6 +149,39 @@ class StoreBehindError(RuntimeError):
                          f"Kafka committed up to offset {committed}: it lost writes")
 
 
+def describe(error: BaseException) -> str:
+    """An error for logs and /readyz: its type and message (redis-py's repr drops the
+    message: ``network:ConnectionError``)."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+class StoreUnavailableError(RuntimeError):
+    """The consent store cannot be reached or failed a call (retriable: nothing of the batch
+    is committed, it is decided again)."""
+
+
+class StreamUnavailableError(RuntimeError):
+    """The source or the sink cannot reach the log (retriable, like StoreUnavailableError)."""
+
+
+class SourceUnavailableError(StreamUnavailableError):
+    """The source could not fetch, position or check its partitions."""
+
+
+class SinkUnavailableError(StreamUnavailableError):
+    """The sink could not open its partition or commit a batch: nothing of it is committed,
+    and the partition's writer must be reopened before the next batch."""
+
+
+class SinkFencedError(RuntimeError):
+    """Another worker took the partition number over (it fenced this one's writer)."""
+
+
+class OutputTooLargeError(RuntimeError):
+    """An output record is larger than the log accepts: retrying cannot help."""
+
+
 class VersionConflictError(RuntimeError):
     """A subscription changed since it was read: another worker wrote it (this one may have
     lost its partition). Nothing of the batch was written for the phones in that group."""
@@ -144,3 +221,136 @@ class ConsentStore(Protocol):
     async def settle_windows(self, partition: int, settlement: WindowSettlement) -> None: ...
 
     async def ping(self) -> bool: ...
+
+
+class SinkTransaction(Protocol):
+    async def commit(self, outputs: Sequence[OutputRecord]) -> None:
+        """Sends the outputs (keyed as processor.pipeline.keying says) and commits them with
+        the transaction's input offsets."""
+        ...
+
+    async def abort(self) -> BaseException | None:
+        """Aborts; returns the error under the offsets when adding them failed (the reason a
+        later step failed, e.g. a fenced writer), translated like every sink error."""
+        ...
+
+
+class Sink(Protocol):
+    """Where decided outputs go: one writer per input partition number."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def open(self, partition: int) -> None:
+        """Takes the partition number over: fences any older writer of it and settles that
+        writer's open transaction, so the committed offsets are final once this returns."""
+        ...
+
+    async def close(self, partition: int) -> None: ...
+
+    async def begin(self, partition: int, offsets: Mapping[Topic, int]) -> SinkTransaction:
+        """Begins the partition's transaction; the input offsets (per input topic, the offset
+        after the last record decided) join it while the batch is being decided."""
+        ...
+
+    async def send(self, partition: int, records: Sequence[OutputRecord]) -> None:
+        """Sends records outside any transaction (the timer's ticks) and waits for them."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    partition: int
+    records: int  # consent-state records read
+    subscriptions: int  # distinct subscriptions (keys) seen
+    written: int  # subscriptions written to the store (newer than what it held)
+
+
+# (records read so far, records to read)
+OnRead = Callable[[int, int], None]
+# Rebuilds one partition's consent store from the consent-state topic, then sets its progress
+# to the committed offsets given (per input topic): (partition, committed, on_read).
+Rebuild = Callable[[int, Mapping[str, int], OnRead], Awaitable[Rebuilt]]
+
+
+# What a source hands its owner on a rebalance: the assignment changed (the owner opens its
+# sink partitions, then calls Source.take), or these partition numbers were revoked.
+OnAssigned = Callable[[], Awaitable[None]]
+OnRevoked = Callable[[set[int]], Awaitable[None]]
+
+
+class Source(Protocol):
+    """The input records of the owned partition numbers, released in decision order."""
+
+    async def start(self, on_assigned: OnAssigned, on_revoked: OnRevoked) -> None: ...
+
+    async def leave(self) -> None:
+        """Leaves the group (no revocation callback follows)."""
+        ...
+
+    async def close(self) -> None: ...
+
+    def owned(self) -> set[int]: ...
+
+    @property
+    def epoch(self) -> int:
+        """Moves whenever positions fetched before may be stale (assignment, reopening)."""
+        ...
+
+    def invalidate(self) -> None: ...
+
+    async def take(self, partitions: Sequence[int], halted: Collection[int] = ()) -> None:
+        """Positions the partitions on their committed offsets (asked of the log: their sink
+        partitions were just opened) with fresh buffers; `halted` ones stay paused."""
+        ...
+
+    def committed(self, partition: int) -> dict[Topic, int]:
+        """Per input topic, the committed offset as the owner knows it (the only committer)."""
+        ...
+
+    def committed_to(self, partition: int, offsets: Mapping[Topic, int]) -> None: ...
+
+    async def fetch(self) -> bool:
+        """Fetches records (True when there were some); settle() buffers them."""
+        ...
+
+    async def settle(self, fetched_in: int, reopen: OnAssigned, busy: Collection[int]) -> None:
+        """Buffers what may be decided of the last fetch (made in epoch `fetched_in`); puts
+        partitions whose position cannot be trusted back on their committed offsets (not the
+        `busy` ones, whose batch is in flight), after `reopen` (the owner's sink check)."""
+        ...
+
+    async def release(self, partitions: Iterable[int],
+                      limit: int) -> dict[int, list[InputRecord]]:
+        """Per partition number that may decide now, up to `limit` records in order."""
+        ...
+
+    def wake(self) -> None:
+        """A batch ended: the next fetch returns at once with what is buffered."""
+        ...
+
+    def flow_control(self, halted: Collection[int]) -> None: ...
+
+    def forget(self, partition: int, *, halted: bool) -> None:
+        """Drops the partition number's buffers (revoked, fenced, or reopened)."""
+        ...
+
+    def rewind(self, partition: int) -> None:
+        """A batch was not committed: its records are decided again from the committed
+        offsets."""
+        ...
+
+    def pause(self, partition: int, *, owned_only: bool = True) -> None: ...
+
+    def resume(self, partition: int) -> None: ...
+
+    def paused(self) -> set[InputPartition]: ...
+
+    def lag(self, partition: int) -> dict[str, int]:
+        """Per input topic name: records of the partition not yet committed."""
+        ...
+
+    def waits(self, alert_s: float) -> dict[int, str]:
+        """Partition numbers waiting at least `alert_s` for another input to catch up."""
+        ...

@@ -25,7 +25,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     kafka_bootstrap: str = "127.0.0.1:19092"
-    # How every Kafka client authenticates (processor.adapters.kafka_clients builds them).
+    # How every Kafka client authenticates (processor.adapters.kafka.clients builds them).
     kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
     kafka_sasl_mechanism: str = ""  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 (with SASL_*)
     kafka_sasl_username: str = ""

@@ -14,10 +14,11 @@ import asyncio
 import structlog
 from aiokafka.errors import KafkaError
 
-from processor.adapters.kafka_clients import KafkaUnreachableError, probe_kafka
-from processor.adapters.topic_admin import create_topics
+from processor.adapters.kafka.clients import KafkaUnreachableError, probe_kafka
+from processor.adapters.kafka.topic_admin import create_topics
+from processor.pipeline.runner import Runner
+from processor.ports import StreamUnavailableError
 from processor.settings import Settings
-from processor.worker import Worker
 
 log = structlog.get_logger("consent_gate.startup")
 
@@ -36,13 +37,13 @@ class KafkaStartup:
         self.attempts = 0
         self._logged: str | None = None  # the last reason logged
 
-    def readiness(self, worker: Worker) -> tuple[bool, list[str]]:
+    def readiness(self, worker: Runner) -> tuple[bool, list[str]]:
         """What ``/readyz`` says: the start-up problem until connected, then the worker's."""
         if self.problem is not None:
             return False, [self.problem]
         return worker.ready
 
-    async def connect(self, worker: Worker) -> None:
+    async def connect(self, worker: Runner) -> None:
         """Returns once the topics exist and the worker started, trying again with backoff.
         Errors that retrying cannot fix (settings, a topic layout that differs) are raised."""
         backoff = BACKOFF_FIRST_S
@@ -52,7 +53,7 @@ class KafkaStartup:
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
             await self.attempt(worker)
 
-    async def attempt(self, worker: Worker) -> bool:
+    async def attempt(self, worker: Runner) -> bool:
         """One try: probe, create the topics, start the worker. True once connected; False
         (the reason in ``problem``, logged when it is new) when Kafka is not there or
         refused us."""
@@ -63,9 +64,10 @@ class KafkaStartup:
             await worker.start()
         except KafkaUnreachableError as exc:
             problem, refused = exc.reason, exc.refused
-        except (KafkaError, OSError) as exc:
+        except (KafkaError, OSError, StreamUnavailableError) as exc:
             # Kafka answered the probe and failed a moment later: it is (re)starting.
-            problem = self.settings.redact(f"kafka unreachable: {exc!r}")
+            cause = exc.__cause__ if isinstance(exc, StreamUnavailableError) else exc
+            problem = self.settings.redact(f"kafka unreachable: {cause!r}")
             refused = False
         else:
             if self._logged is not None:

@@ -18,9 +18,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from processor import codec
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
+from processor.adapters.kafka.topic_admin import create_topics, delete_topics_with_prefix
 from processor.adapters.redis_keys import delete_keys
-from processor.adapters.topic_admin import create_topics, delete_topics_with_prefix
 from processor.app import Running, start_worker
 from processor.domain.models import Command, InboundMessage, SendRequest
 from processor.ports import Clock

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from processor.adapters.kafka_clients import KafkaUnreachableError, probe_kafka
+from processor.adapters.kafka.clients import KafkaUnreachableError, probe_kafka
 from processor.settings import Settings
 from tests.stack import ROOT, free_port_below_ephemeral
 from tests.tls import Certificates

@@ -13,8 +13,8 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from processor.adapters.kafka.topic_admin import raise_topic_errors, wait_for_leaders
 from processor.adapters.redis_connection import connection_options
-from processor.adapters.topic_admin import raise_topic_errors, wait_for_leaders
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")

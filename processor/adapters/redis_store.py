@@ -25,24 +25,35 @@ fallback does not work there), so redis-py's Script keeps its NOSCRIPT -> EVAL f
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
-import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
+from redis.exceptions import RedisClusterException, RedisError
 
-from processor.domain.consent import PhoneState, SendLog, SubKey, due_at
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    SendKind,
-    SendRequest,
-    Subscription,
+from processor.adapters.redis_packing import (
+    SEND_LOG_FIELD,
+    pack_send_log,
+    pack_subscription,
+    send_log_field,
+    subscription_field,
+    unpack_send_log,
+    unpack_subscription,
+    window_member,
 )
+from processor.adapters.redis_scripts import (
+    COMMIT_SCRIPT,
+    LOAD_SCRIPT,
+    RESTORE_SCRIPT,
+    SETTLE_SCRIPT,
+)
+from processor.domain.consent import PhoneState, SendLog, SubKey, due_at
+from processor.domain.models import Subscription
 from processor.logs import mask_phone
 from processor.ports import (
     NO_PROGRESS,
@@ -51,226 +62,38 @@ from processor.ports import (
     PhoneWrite,
     Progress,
     StoreBehindError,
+    StoreUnavailableError,
     VersionConflictError,
     WindowSettlement,
+    describe,
 )
-
-# Stored codes: append only, never renumber (they are in every stored subscription).
-STATUS_CODES: Mapping[ConsentStatus, int] = MappingProxyType({
-    ConsentStatus.NO_OPT_IN: 0, ConsentStatus.OPT_IN_PENDING: 1,
-    ConsentStatus.OPT_IN: 2, ConsentStatus.OPT_OUT: 3,
-})
-SOURCE_CODES: Mapping[ConsentSource, int] = MappingProxyType({
-    ConsentSource.NONE: 0, ConsentSource.KEYWORD: 1, ConsentSource.CONFIRMATION: 2,
-    ConsentSource.INCOMING_SMS: 3, ConsentSource.CONSENT_REQUEST: 4, ConsentSource.MANUAL: 5,
-    ConsentSource.IMPORT: 6, ConsentSource.API: 7, ConsentSource.EXPIRY: 8,
-    ConsentSource.NUMBER_CHANGE: 9, ConsentSource.GLOBAL: 10,
-})
-_STATUS_BY_CODE = {v: k for k, v in STATUS_CODES.items()}
-_SOURCE_BY_CODE = {v: k for k, v in SOURCE_CODES.items()}
-_DEFAULTS: tuple[Any, ...] = (0, 0, 0, 0, "", None, None, 0, 0, None, [], None)
-
-LOAD_SCRIPT = """
--- KEYS: per phone its state key then its outcome keys; ARGV: outcome-key count per phone.
-local out = {}
-local k = 1
-for i = 1, #ARGV do
-  local n = tonumber(ARGV[i])
-  out[#out + 1] = redis.call('HGETALL', KEYS[k])
-  if n > 0 then
-    local keys = {}
-    for j = 1, n do keys[j] = KEYS[k + j] end
-    out[#out + 1] = redis.call('MGET', unpack(keys))
-  else
-    out[#out + 1] = {}
-  end
-  k = k + 1 + n
-end
-return out
-"""
-
-COMMIT_SCRIPT = """
--- KEYS[1]: the partition's progress hash (any key of the call's slot when ARGV[2] is 0);
---          then per phone its state key then its outcome keys.
--- ARGV: retention_ms, #progress entries, (input topic, committed, covered) per entry,
---       then per phone: #subscriptions, #outcomes,
---       (field, version read, new value) per subscription, outcome value per outcome.
--- All checks of the call pass before anything is written: all or nothing. The progress check
--- comes first: a store behind Kafka's committed offsets lost writes, and what it holds must
--- not be decided on (nor written over) until it is recovered.
-local function version(value)
-  if not value then return 0 end
-  return tonumber(string.match(value, '^%[(%d+)'))
-end
-local nprogress = tonumber(ARGV[2])
-local a = 3
-for i = 1, nprogress do
-  local held = tonumber(redis.call('HGET', KEYS[1], ARGV[a]) or '-1')
-  if held < tonumber(ARGV[a + 1]) then
-    return {2, ARGV[a], held, tonumber(ARGV[a + 1])}
-  end
-  a = a + 3
-end
-local first = a
-local k = 2
-while k <= #KEYS do
-  local nsubs, nout = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  a = a + 2
-  for i = 1, nsubs do
-    local current = version(redis.call('HGET', KEYS[k], ARGV[a]))
-    if current ~= tonumber(ARGV[a + 1]) then
-      return {0, KEYS[k], ARGV[a], current, tonumber(ARGV[a + 1])}
-    end
-    a = a + 3
-  end
-  a = a + nout
-  k = k + 1 + nout
-end
-a, k = first, 2
-while k <= #KEYS do
-  local nsubs, nout = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  a = a + 2
-  if nsubs > 0 then
-    local pairs_ = {}
-    for i = 1, nsubs do
-      pairs_[#pairs_ + 1] = ARGV[a]
-      pairs_[#pairs_ + 1] = ARGV[a + 2]
-      a = a + 3
-    end
-    redis.call('HSET', KEYS[k], unpack(pairs_))
-  end
-  for j = 1, nout do
-    redis.call('SET', KEYS[k + j], ARGV[a], 'PX', ARGV[1])
-    a = a + 1
-  end
-  k = k + 1 + nout
-end
-a = 3
-for i = 1, nprogress do
-  local held = tonumber(redis.call('HGET', KEYS[1], ARGV[a]) or '-1')
-  if tonumber(ARGV[a + 2]) > held then
-    redis.call('HSET', KEYS[1], ARGV[a], ARGV[a + 2])
-  end
-  a = a + 3
-end
-return {1}
-"""
-
-RESTORE_SCRIPT = """
--- KEYS: state keys. ARGV: per key: #subscriptions, then (field, version, packed value) per
--- subscription; an empty value deletes the field (a tombstone). A subscription already at a
--- higher version in the store is newer than the topic's copy and stays.
-local function version(value)
-  if not value then return 0 end
-  return tonumber(string.match(value, '^%[(%d+)'))
-end
-local a, written = 1, 0
-for k = 1, #KEYS do
-  local n = tonumber(ARGV[a])
-  a = a + 1
-  for i = 1, n do
-    if ARGV[a + 2] == '' then
-      redis.call('HDEL', KEYS[k], ARGV[a])
-    elseif version(redis.call('HGET', KEYS[k], ARGV[a])) <= tonumber(ARGV[a + 1]) then
-      redis.call('HSET', KEYS[k], ARGV[a], ARGV[a + 2])
-      written = written + 1
-    end
-    a = a + 3
-  end
-end
-return written
-"""
-
 
 # Every command the store sends is routed by its key's slot, so a cluster client works too.
 RedisClient = aioredis.Redis | RedisCluster
 
+# A Redis Cluster that cannot be reached raises RedisClusterException, not a RedisError.
+REDIS_ERRORS = (RedisError, RedisClusterException)
 
-SETTLE_SCRIPT = """
--- KEYS[1]: a partition's window index. ARGV: #retries, then (member, seen score, new score)
--- per retry, then (member, seen score) per drop. An entry whose score changed since the timer
--- read it (a newer window) is left alone.
-local retries = tonumber(ARGV[1])
-local a = 2
-for i = 1, retries do
-  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[a])) == tonumber(ARGV[a + 1]) then
-    redis.call('ZADD', KEYS[1], 'XX', ARGV[a + 2], ARGV[a])
-  end
-  a = a + 3
-end
-while a <= #ARGV do
-  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[a])) == tonumber(ARGV[a + 1]) then
-    redis.call('ZREM', KEYS[1], ARGV[a])
-  end
-  a = a + 2
-end
-return 1
-"""
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def pack_subscription(sub: Subscription) -> bytes:
-    """A compact array: version first (the Lua fence reads it), trailing defaults dropped."""
-    held = [[r.request_id, r.body, r.kind.value, r.requested_by, r.created_at,
-             r.campaign, r.keyword] for r in sub.held]
-    values: list[Any] = [
-        sub.version, STATUS_CODES[sub.status], SOURCE_CODES[sub.source], sub.updated_at,
-        sub.detail, sub.actor, sub.pending_until, int(sub.window_closed),
-        int(sub.disclaimer_sent), sub.requested_by, held, sub.held_until,
-    ]
-    while len(values) > 1 and values[-1] == _DEFAULTS[len(values) - 1]:
-        values.pop()
-    return orjson.dumps(values)
-
-
-SEND_LOG_FIELD = b"#f|"
-
-
-def pack_send_log(log: SendLog) -> bytes:
-    """``[version, time, ...]``: version first, like a subscription, for the same fence."""
-    return orjson.dumps([log.version, *log.times])
-
-
-def unpack_send_log(field: bytes, value: bytes) -> SendLog:
-    gateway, _, keyword = field[len(SEND_LOG_FIELD):].decode().partition("|")
-    version, *times = orjson.loads(value)
-    return SendLog(gateway, keyword or None, tuple(times), version)
-
-
-def send_log_field(log: SendLog) -> str:
-    return f"{SEND_LOG_FIELD.decode()}{log.gateway}|{log.keyword or ''}"
-
-
-def unpack_subscription(phone: str, field: bytes, value: bytes) -> Subscription:
-    gateway, _, keyword = field.decode().partition("|")
-    raw = orjson.loads(value)
-    v = list(raw) + list(_DEFAULTS[len(raw):])
-    held = tuple(
-        SendRequest(request_id=h[0], phone=phone, gateway=gateway, body=h[1],
-                    kind=SendKind(h[2]), requested_by=h[3], created_at=h[4],
-                    campaign=h[5], keyword=h[6])
-        for h in v[10]
-    )
-    return Subscription(
-        phone=phone, gateway=gateway, keyword=keyword or None, version=v[0],
-        status=_STATUS_BY_CODE[v[1]], source=_SOURCE_BY_CODE[v[2]], updated_at=v[3],
-        detail=v[4], actor=v[5], pending_until=v[6], window_closed=bool(v[7]),
-        disclaimer_sent=bool(v[8]), requested_by=v[9], held=held, held_until=v[11],
-    )
+def _store_errors(method: Callable[P, Coroutine[Any, Any, T]]
+                  ) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Raises redis-py's errors as the port's StoreUnavailableError (retriable)."""
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except REDIS_ERRORS as exc:
+            raise StoreUnavailableError(describe(exc)) from exc
+    return call
 
 
 def _progress_entries(progress: Progress) -> list[tuple[str, int, int]]:
     """(input topic, committed or -1, covered or -1) for the commit script."""
     topics = sorted(progress.committed.keys() | progress.covered.keys())
     return [(t, progress.committed.get(t, -1), progress.covered.get(t, -1)) for t in topics]
-
-
-def window_member(sub: Subscription) -> str:
-    """The member of a subscription in the partition's timer index: ``phone|gateway|keyword``."""
-    return f"{sub.phone}|{sub.gateway}|{sub.keyword or ''}"
-
-
-def subscription_field(gateway: str, keyword: str | None) -> str:
-    return f"{gateway}|{keyword or ''}"
 
 
 class RedisConsentStore:
@@ -309,6 +132,7 @@ class RedisConsentStore:
             by_slot[key_slot(self.state_key(phone).encode())].append(phone)
         return list(by_slot.values())
 
+    @_store_errors
     async def load(self, wanted: Mapping[str, Iterable[str]]) -> dict[str, Loaded]:
         groups = self._groups(wanted)
         if len(groups) == 1:
@@ -350,6 +174,7 @@ class RedisConsentStore:
                                               MappingProxyType(logs)), outcomes)
         return result
 
+    @_store_errors
     async def commit(self, writes: Sequence[PhoneWrite], partition: int,
                      progress: Progress = NO_PROGRESS) -> None:
         by_phone = {w.phone: w for w in writes
@@ -422,10 +247,12 @@ class RedisConsentStore:
                 f"subscription {field.decode()!r} of {mask_phone(phone)} is at version "
                 f"{current}, read at {expected}")
 
+    @_store_errors
     async def progress(self, partition: int) -> dict[str, int]:
         raw = await self._client.hgetall(self.progress_key(partition))
         return {k.decode(): int(v) for k, v in cast(dict[bytes, bytes], raw).items()}
 
+    @_store_errors
     async def restore(self, partition: int, subscriptions: Iterable[Subscription],
                       removed: Iterable[tuple[str, str, str | None]] = ()) -> int:
         fields: dict[str, list[tuple[str, int, bytes]]] = defaultdict(list)
@@ -452,6 +279,7 @@ class RedisConsentStore:
             written += int(await self._restore(keys=keys, args=args))
         return written
 
+    @_store_errors
     async def set_progress(self, partition: int, progress: Mapping[str, int]) -> None:
         key = self.progress_key(partition)
         async with self._client.pipeline(transaction=True) as pipe:
@@ -460,6 +288,7 @@ class RedisConsentStore:
                 pipe.hset(key, mapping=cast(Any, dict(progress)))
             await pipe.execute()
 
+    @_store_errors
     async def due_windows(self, partition: int, now: int, limit: int) -> list[DueWindow]:
         raw = await self._client.zrangebyscore(
             self.pending_key(partition), "-inf", now, start=0, num=limit, withscores=True)
@@ -469,6 +298,7 @@ class RedisConsentStore:
             due.append(DueWindow(phone, gateway, keyword or None, int(score), member))
         return due
 
+    @_store_errors
     async def settle_windows(self, partition: int, settlement: WindowSettlement) -> None:
         if not settlement.retry and not settlement.drop:
             return
@@ -479,5 +309,6 @@ class RedisConsentStore:
             args += [entry.member, entry.due_at]
         await self._settle(keys=[self.pending_key(partition)], args=args)
 
+    @_store_errors
     async def ping(self) -> bool:
         return bool(await self._client.ping())

@@ -11,8 +11,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from processor.adapters.kafka_clients import kafka_client_options
-from processor.adapters.topic_admin import raise_topic_errors, wait_for_leaders
+from processor.adapters.kafka.clients import kafka_client_options
+from processor.adapters.kafka.topic_admin import raise_topic_errors, wait_for_leaders
 from processor.bench.workload import Workload
 from processor.settings import Settings
 

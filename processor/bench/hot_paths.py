@@ -22,7 +22,7 @@ from processor.bench.workload import Workload, bench_gateways
 from processor.domain import keyword_lists
 from processor.domain.consent import PhoneState
 from processor.domain.engine import decide
-from processor.pipeline import encode_decision
+from processor.pipeline.batch import encode_decision
 from processor.topics import Topic
 
 # Every default keyword of every language, as an exact-match set.

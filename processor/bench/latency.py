@@ -28,8 +28,8 @@ import msgspec
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from processor.adapters.kafka_clients import kafka_client_options
-from processor.adapters.topic_admin import create_topics
+from processor.adapters.kafka.clients import kafka_client_options
+from processor.adapters.kafka.topic_admin import create_topics
 from processor.bench.broker import partitions_of
 from processor.bench.throughput import WorkerProcess, drop_trial_keys, trial_settings
 from processor.bench.workload import GATEWAYS_CONFIG, Workload, build_workload

@@ -24,9 +24,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from processor.adapters.kafka.topic_admin import delete_topics_with_prefix
 from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_keys import delete_keys
-from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.bench.hot_paths import classifier_section, codec_section
 from processor.bench.latency import run_latency
 from processor.bench.pipeline import bench_pipeline

@@ -1,4 +1,5 @@
-"""Rebuilding a partition's consent store from ``sms.consent-state`` (processor.recovery).
+"""Rebuilding a partition's consent store from ``sms.consent-state``
+(processor.adapters.kafka.recovery).
 
 A state topic with ``n`` subscriptions on one partition (a realistic mix: opted in, opted
 out, pending windows, some with a held request) is produced once; then the rebuild into empty
@@ -17,9 +18,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from processor import codec
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
+from processor.adapters.kafka.recovery import rebuild_partition
+from processor.adapters.kafka.topic_admin import raise_topic_errors, wait_for_leaders
 from processor.adapters.redis_store import RedisConsentStore
-from processor.adapters.topic_admin import raise_topic_errors, wait_for_leaders
 from processor.domain.models import (
     ConsentSource,
     ConsentStatus,
@@ -27,7 +29,6 @@ from processor.domain.models import (
     SendRequest,
     Subscription,
 )
-from processor.recovery import rebuild_partition
 from processor.settings import Settings
 from processor.topics import Topic
 

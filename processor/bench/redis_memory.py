@@ -30,7 +30,8 @@ from processor.domain.models import (
     SendRequest,
     Subscription,
 )
-from processor.pipeline import BatchProcessor, InputRecord, outcome_id
+from processor.pipeline import BatchProcessor, InputRecord
+from processor.pipeline.outcomes import outcome_id
 from processor.ports import ManualClock, PhoneWrite
 from processor.topics import Topic
 

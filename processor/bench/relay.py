@@ -23,8 +23,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from processor.adapters.kafka_batches import send_as_batches
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.batches import send_as_batches
+from processor.adapters.kafka.clients import kafka_client_options
 from processor.settings import Settings
 
 

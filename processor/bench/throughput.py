@@ -29,9 +29,9 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from processor import codec
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
+from processor.adapters.kafka.topic_admin import create_topics
 from processor.adapters.redis_keys import count_keys, delete_keys
-from processor.adapters.topic_admin import create_topics
 from processor.bench.broker import (
     create_plain_topic,
     end_offsets,

@@ -23,9 +23,9 @@ from typing import TextIO
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
+from processor.adapters.kafka.recovery import RecoveryError, rebuild_partition
 from processor.adapters.redis_store import RedisConsentStore
-from processor.recovery import RecoveryError, rebuild_partition
 from processor.settings import Settings, SettingsError
 from processor.topics import INPUT_TOPICS
 

@@ -61,7 +61,7 @@ from processor.ingress.signatures import (
 )
 from processor.ingress.tokens import Caller, Permission, TokenRegistry, load_tokens
 from processor.logs import configure_logging, mask_phone
-from processor.ports import Clock, SystemClock
+from processor.ports import Clock, StoreUnavailableError, SystemClock
 from processor.settings import Settings
 from processor.topics import Topic
 
@@ -228,7 +228,7 @@ class Ingress:
             raise RefusedError(422, f"phone: {raw[:40]!r} is not a valid phone number")
         try:
             view = await read_consent(self.store, phone)
-        except (RedisError, OSError) as exc:
+        except (StoreUnavailableError, RedisError, OSError) as exc:
             log.warning("consent read failed", error=repr(exc))
             raise RefusedError(503, "the consent store is unavailable; try again",
                           {"Retry-After": "1"}) from None

@@ -35,7 +35,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 
 from processor import codec
-from processor.adapters.kafka_clients import faust_broker, faust_credentials
+from processor.adapters.kafka.clients import faust_broker, faust_credentials
 from processor.logs import configure_logging
 from processor.ports import Clock, SystemClock
 from processor.reports.counts import SEPARATOR, count_key, render, report, since_ms

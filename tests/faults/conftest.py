@@ -27,7 +27,7 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
 from processor.settings import Settings
 from processor.topics import Topic
 from tests.harness import worker_env

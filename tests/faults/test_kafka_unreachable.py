@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
 from processor.topics import Topic
 from tests.faults.conftest import WorkerLauncher, wait_for
 from tests.harness import Stack, settings_for

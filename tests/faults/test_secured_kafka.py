@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
 
-from processor.adapters.kafka_clients import (
+from processor.adapters.kafka.clients import (
     KafkaUnreachableError,
     kafka_client_options,
     probe_kafka,

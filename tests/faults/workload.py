@@ -36,7 +36,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from msgspec.structs import replace
 
 from processor import codec
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
 from processor.domain.consent import PhoneState
 from processor.domain.engine import Input, decide
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways

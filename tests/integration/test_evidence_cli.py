@@ -16,7 +16,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from processor.adapters.topic_admin import create_topics
+from processor.adapters.kafka.topic_admin import create_topics
 from processor.cli.evidence import e164, read_history, render
 from processor.domain.gateways import MANUAL_PERMISSION
 from processor.domain.models import Command, CommandType, ConsentSource, InboundMessage

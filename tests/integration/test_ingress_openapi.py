@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.generation import GenerationMode
 
-from processor.adapters.topic_admin import create_topics, delete_topics_with_prefix
+from processor.adapters.kafka.topic_admin import create_topics, delete_topics_with_prefix
 from processor.settings import Settings
 from tests.ingress_harness import GATEWAYS, HMAC_SECRET, TWILIO_TOKEN, write_tokens
 from tests.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT, unique

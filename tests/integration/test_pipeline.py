@@ -1,25 +1,65 @@
-"""BatchProcessor against the real Redis: batches decide once, replays answer the same."""
+"""BatchProcessor against the ConsentStore port: batches decide once, replays answer the same.
+
+Every test runs twice, against the in-memory store (tests/support; no broker, no Redis) and
+against the real RedisConsentStore, so the two stores are held to one contract. Select the
+in-memory run alone with ``-m "not integration"``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+import msgspec
 import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from processor import codec, pipeline
+from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.models import CommandType, ConsentStatus, SendStatus
-from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
-from processor.ports import ManualClock, PhoneWrite, VersionConflictError
+from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, batch, outcomes
+from processor.pipeline.window_timer import WindowTimer
+from processor.ports import ConsentStore, ManualClock, PhoneWrite, VersionConflictError
 from processor.topics import Topic
-from processor.window_timer import WindowTimer
+from tests.support.memory_store import MemoryConsentStore
 from tests.unit.consent_helpers import command, gateways, inbound, send
 
-pytestmark = pytest.mark.integration
-
 PHONE = "+12025550123"
+
+
+@dataclass
+class Backend:
+    """A store under test, and what the tests look at beneath the port."""
+
+    store: ConsentStore
+    redis: aioredis.Redis | None = None
+
+    async def pending(self, partition: int) -> int:
+        """Entries in the partition's window index, due or not."""
+        if isinstance(self.store, MemoryConsentStore):
+            return len(self.store.pending[partition])
+        assert isinstance(self.store, RedisConsentStore) and self.redis is not None
+        return int(await self.redis.zcard(self.store.pending_key(partition)))
+
+    async def plant(self, partition: int, member: str, score: int) -> None:
+        """A window entry left behind (say, a crash between a state write and its clean-up)."""
+        if isinstance(self.store, MemoryConsentStore):
+            self.store.pending[partition][member.encode()] = score
+            return
+        assert isinstance(self.store, RedisConsentStore) and self.redis is not None
+        await self.redis.zadd(self.store.pending_key(partition), {member: score})
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Sync, so that the Redis fixtures are only set up (through getfixturevalue) for the
+    Redis run: the in-memory run needs no server."""
+    if request.param == "memory":
+        return Backend(MemoryConsentStore())
+    client: aioredis.Redis = request.getfixturevalue("redis_client")
+    prefix: str = request.getfixturevalue("redis_prefix")
+    return Backend(RedisConsentStore(client, prefix, retention_ms=3_600_000), client)
 
 
 class Feed:
@@ -47,21 +87,19 @@ def by_topic(outputs: Sequence[OutputRecord], topic: Topic) -> list[bytes]:
 
 
 @pytest.fixture
-def processor(redis_client: aioredis.Redis, redis_prefix: str) -> BatchProcessor:
-    store = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
-    return BatchProcessor(store, gateways(gw1={}), ManualClock())
+def processor(backend: Backend) -> BatchProcessor:
+    return BatchProcessor(backend.store, gateways(gw1={}), ManualClock())
 
 
-Windows = tuple[ManualClock, RedisConsentStore, BatchProcessor]
+Windows = tuple[ManualClock, ConsentStore, BatchProcessor]
 
 
 @pytest.fixture
-def double_opt_in(redis_client: aioredis.Redis, redis_prefix: str) -> Windows:
+def double_opt_in(backend: Backend) -> Windows:
     """A processor on a double opt-in gateway with a 10-minute window and a manual clock."""
     clock = ManualClock()
-    store = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
     config = gateways(gw1={"mode": "double_opt_in", "pending_window": "10m"})
-    return clock, store, BatchProcessor(store, config, clock)
+    return clock, backend.store, BatchProcessor(backend.store, config, clock)
 
 
 async def test_a_batch_decides_in_order_and_a_replay_answers_the_same(
@@ -101,33 +139,58 @@ async def test_a_replayed_prefix_then_new_records_continue_from_the_stored_state
 
 
 async def test_forwarded_outbound_is_rebuilt_identically_without_storing_the_body(
-        processor: BatchProcessor, redis_client: aioredis.Redis, redis_prefix: str) -> None:
+        processor: BatchProcessor, backend: Backend) -> None:
     feed = Feed()
     body = "A long message body " * 20
     batch = [feed.send("r-1", body=body)]
     first = await processor.process(batch, partition=0)
-    stored = await redis_client.get(f"{redis_prefix}:{{{PHONE}}}:o:r:r-1")
-    assert stored is not None and body.encode() not in stored
+    stored = (await backend.store.load({PHONE: ["r:r-1"]}))[PHONE].outcomes["r:r-1"]
+    assert body.encode() not in stored
     again = await processor.process(batch, partition=0)
     assert again.outputs == first.outputs
     (message,) = by_topic(again.outputs, Topic.OUTBOUND)
     assert codec.decode_outbound(message).body == body
 
 
-async def test_outcomes_stored_as_json_by_earlier_releases_are_replayed_identically(
-        processor: BatchProcessor, redis_client: aioredis.Redis, redis_prefix: str) -> None:
-    """Outcomes live for the retention period, so those an earlier release stored (JSON, the
-    outputs' bytes as text) must still answer a redelivered input with the same bytes."""
+async def test_a_replay_rebuilds_the_forwarded_copy_without_decoding_a_stored_result(
+        processor: BatchProcessor, monkeypatch: pytest.MonkeyPatch) -> None:
+    feed = Feed()
+    batch = [feed.send("r-1", body="hello there")]
+    first = await processor.process(batch, partition=0)
+
+    def refuse(value: bytes) -> None:
+        raise AssertionError("a replay decoded a stored send result")
+
+    monkeypatch.setattr(codec, "decode_send_result", refuse)
+    again = await processor.process(batch, partition=0)
+    assert (again.replayed, again.outputs) == (1, first.outputs)
+
+
+def json_outcome(stored: outcomes.StoredOutcome) -> bytes:
+    """The format of the releases before msgpack: JSON, the outputs' bytes as text."""
+    return orjson.dumps({"d": stored.digest, "o": [
+        e if isinstance(e, str) else [e[0], e[1].decode(), e[2].decode()]  # type: ignore[union-attr]
+        for e in stored.entries]})
+
+
+def msgpack_outcome_without_forwarded(stored: outcomes.StoredOutcome) -> bytes:
+    """The msgpack format before the forwarded copy's fields were stored: [digest, entries]."""
+    return msgspec.msgpack.encode((stored.digest, stored.entries))
+
+
+@pytest.mark.parametrize("legacy_format", [json_outcome, msgpack_outcome_without_forwarded])
+async def test_outcomes_stored_by_earlier_releases_are_replayed_identically(
+        processor: BatchProcessor, backend: Backend,
+        legacy_format: Callable[[outcomes.StoredOutcome], bytes]) -> None:
+    """Outcomes live for the retention period, so those an earlier release stored must still
+    answer a redelivered input with the same bytes."""
     feed = Feed()
     batch = [feed.text("STOP", "m-1"), feed.send("r-1"), feed.send("r-2", gw="gw2")]
     first = await processor.process(batch, partition=0)
-    for cause in ("m:m-1", "r:r-1", "r:r-2"):
-        key = f"{redis_prefix}:{{{PHONE}}}:o:{cause}"
-        digest, entries = pipeline.unpack_outcome(await redis_client.get(key))
-        legacy = orjson.dumps({"d": digest, "o": [
-            e if e == pipeline.FORWARDED_SELF else [e[0], e[1].decode(), e[2].decode()]
-            for e in entries]})
-        await redis_client.set(key, legacy)
+    causes = ["m:m-1", "r:r-1", "r:r-2"]
+    loaded = (await backend.store.load({PHONE: causes}))[PHONE].outcomes
+    legacy = {cause: legacy_format(outcomes.unpack_outcome(loaded[cause])) for cause in causes}
+    await backend.store.commit([PhoneWrite(PHONE, outcomes=legacy)], partition=0)
     again = await processor.process(batch, partition=0)
     assert (again.decided, again.replayed) == (0, 3)
     assert again.outputs == first.outputs
@@ -158,11 +221,10 @@ async def test_bad_records_become_dead_letters_and_good_ones_are_decided(
 
 
 async def test_a_conflicting_writer_is_fenced(processor: BatchProcessor,
-                                              redis_client: aioredis.Redis,
-                                              redis_prefix: str) -> None:
+                                              backend: Backend) -> None:
     feed = Feed()
     await processor.process([feed.text("STOP", "m-1")], partition=0)
-    zombie = RedisConsentStore(redis_client, redis_prefix, retention_ms=3_600_000)
+    zombie = backend.store  # another worker's view of the same store
     loaded = await zombie.load({PHONE: []})
     stale = loaded[PHONE].state.get("gw1")
     await processor.process([feed.text("START", "m-2")], partition=0)
@@ -187,14 +249,14 @@ async def test_expiry_ticks_flow_through_the_commands_topic(double_opt_in: Windo
 
 
 async def test_a_window_that_closes_early_leaves_no_timer_entry(
-        double_opt_in: Windows, redis_client: aioredis.Redis) -> None:
+        double_opt_in: Windows, backend: Backend) -> None:
     clock, store, processor = double_opt_in
     feed = Feed()
     await processor.process([feed.text("START", "m-1")], partition=1)
-    assert await redis_client.zcard(store.pending_key(1)) == 1
+    assert await backend.pending(1) == 1
     await processor.process([feed.text("YES", "m-2")], partition=1)
     # Confirmed: the timer has nothing to tick at close time.
-    assert await redis_client.zcard(store.pending_key(1)) == 0
+    assert await backend.pending(1) == 0
     await processor.process([feed.text("STOP", "m-3"), feed.text("START", "m-4")], partition=1)
     clock.advance(10 * 60_000)
     (due,) = await store.due_windows(1, clock.now, 10)  # the new window, not a stale one
@@ -239,14 +301,14 @@ async def test_ids_of_different_input_kinds_never_answer_for_each_other(
 
 async def test_a_bug_deciding_one_record_dead_letters_it_and_the_batch_goes_on(
         processor: BatchProcessor, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_decide = pipeline.decide
+    real_decide = batch.decide
 
     def decide_or_fail(state, item, gateways, now):  # type: ignore[no-untyped-def]
         if getattr(item, "request_id", None) == "r-bug":
             raise ZeroDivisionError("a bug in a rule")
         return real_decide(state, item, gateways, now)
 
-    monkeypatch.setattr(pipeline, "decide", decide_or_fail)
+    monkeypatch.setattr(batch, "decide", decide_or_fail)
     feed = Feed()
     outcome = await processor.process([feed.send("r-1"), feed.send("r-bug"), feed.send("r-2")],
                                       partition=0)
@@ -284,16 +346,16 @@ async def test_the_timer_leases_a_window_until_its_expiry_is_decided(
 
 
 async def test_the_timer_drops_entries_with_no_open_window_behind_them(
-        double_opt_in: Windows, redis_client: aioredis.Redis) -> None:
+        double_opt_in: Windows, backend: Backend) -> None:
     clock, store, processor = double_opt_in
     feed = Feed()
     await processor.process([feed.text("START", "m-1")], partition=0)
     # An entry left behind (say, a crash between the state write and its clean-up).
-    await redis_client.zadd(store.pending_key(0), {f"{PHONE}|gw1|": clock.now})
+    await backend.plant(0, f"{PHONE}|gw1|", clock.now)
     await processor.process([feed.text("YES", "m-2")], partition=0)
-    await redis_client.zadd(store.pending_key(0), {f"{PHONE}|gw1|": clock.now})
+    await backend.plant(0, f"{PHONE}|gw1|", clock.now)
     timer = WindowTimer(store)
     ticks, settlement = await timer.due(0, clock.now)
     assert ticks == []
     await timer.settle(0, settlement)
-    assert await redis_client.zcard(store.pending_key(0)) == 0
+    assert await backend.pending(0) == 0

@@ -7,11 +7,8 @@ import redis.asyncio as aioredis
 from msgspec.structs import replace
 from redis.crc import key_slot
 
-from processor.adapters.redis_store import (
-    RedisConsentStore,
-    pack_subscription,
-    unpack_subscription,
-)
+from processor.adapters.redis_packing import pack_subscription, unpack_subscription
+from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.consent import SendLog
 from processor.domain.models import (
     ConsentSource,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from processor.adapters.topic_admin import (
+from processor.adapters.kafka.topic_admin import (
     BROKER_TIME,
     TIMESTAMP_TYPE,
     TopicLayoutError,

@@ -13,7 +13,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from processor.adapters.topic_admin import TopicSetupError, create_topics, plan_topics
+from processor.adapters.kafka.topic_admin import TopicSetupError, create_topics, plan_topics
 from processor.settings import Settings
 from processor.topics import Topic
 from tests.harness import settings_for

@@ -8,8 +8,8 @@ import pytest
 
 from processor import codec
 from processor.domain.models import ConsentStatus, ReplyKind, SendDebug, SendStatus
+from processor.pipeline.runner import Runner
 from processor.topics import INPUT_TOPICS, Topic
-from processor.worker import Worker
 from tests.harness import Stack, private_stack, running_worker, wait_until
 from tests.unit.consent_helpers import inbound, send
 
@@ -83,7 +83,7 @@ async def test_a_flood_of_invalid_records_stops_its_partition_loudly(tmp_path: P
             await flood_stops_partition_one(stack, running.worker)
 
 
-async def flood_stops_partition_one(stack: Stack, worker: Worker) -> None:
+async def flood_stops_partition_one(stack: Stack, worker: Runner) -> None:
     key = PHONE.encode()
     await stack.produce(Topic.SEND_REQUESTS, codec.encode_send_request(
         send("gw1", request_id="r-0", phone=PHONE)), key, partition=0)

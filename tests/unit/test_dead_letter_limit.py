@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from processor.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
+from processor.pipeline.dead_letter_limit import DeadLetterLimit, DeadLetterLimitError
 
 LIMIT = DeadLetterLimit(window=200, max_invalid_ratio=0.5, min_invalid=20)
 

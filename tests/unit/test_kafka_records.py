@@ -11,7 +11,7 @@ from aiokafka.record.memory_records import MemoryRecords
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processor.adapters.kafka_records import TolerantMemoryRecords, read_batch
+from processor.adapters.kafka.records import TolerantMemoryRecords, read_batch
 from tests.raw_kafka import RawHeaderKey, build_batch
 
 CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processor.partition_group import PartitionGroup
+from processor.adapters.kafka.partition_group import PartitionGroup
 
 INBOUND, COMMANDS, SENDS = "inbound", "commands", "sends"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
 from processor.logs import RedactingFormatter, configure_logging
 from processor.settings import Settings, SettingsError
 from tests.tls import Certificates, make_certificates
@@ -201,7 +201,7 @@ def test_log_lines_show_no_secret(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_reports_service_gets_the_same_kafka_security_in_fausts_form() -> None:
     from faust.auth import SASLCredentials
 
-    from processor.adapters.kafka_clients import faust_broker, faust_credentials
+    from processor.adapters.kafka.clients import faust_broker, faust_credentials
 
     plain = Settings.from_env({}, kafka_bootstrap="a:1, b:2")
     assert faust_broker(plain) == "kafka://a:1;kafka://b:2"

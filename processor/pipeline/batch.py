@@ -15,47 +15,30 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import msgspec
 
 from processor import codec
 from processor.domain.consent import Decision, PhoneState, SendLog, SubKey, due_at
-from processor.domain.engine import Input, cause_id, decide
+from processor.domain.engine import Input, decide
 from processor.domain.gateways import Gateways
-from processor.domain.ids import joined_id
-from processor.domain.models import (
-    Command,
-    InboundMessage,
-    OutboundMessage,
-    SendRequest,
-    SendStatus,
-    Subscription,
+from processor.domain.models import Subscription
+from processor.pipeline.keying import phone_key, subscription_key
+from processor.pipeline.outcomes import (
+    Encoded,
+    content_digest,
+    outcome_id,
+    pack_outcome,
+    rehydrate,
 )
-from processor.ports import NO_PROGRESS, Clock, ConsentStore, PhoneWrite, Progress
+from processor.ports import (
+    NO_PROGRESS,
+    Clock,
+    ConsentStore,
+    InputRecord,
+    OutputRecord,
+    PhoneWrite,
+    Progress,
+)
 from processor.topics import Topic
-
-
-class InputRecord(msgspec.Struct, frozen=True, gc=False):
-    """One consumed input record, as the worker hands it in. A Struct, not a dataclass: one
-    is built per record, and a frozen dataclass's __init__ sets each field through
-    object.__setattr__ (about ten times slower)."""
-
-    topic: Topic
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: int = 0
-    headers: tuple[tuple[str, bytes], ...] = ()
-    # The topic's name on the broker (with the configured prefix), for dead letters.
-    source: str = ""
-
-
-class OutputRecord(msgspec.Struct, frozen=True, gc=False):
-    topic: Topic
-    key: bytes | None
-    value: bytes | None
 
 
 @dataclass
@@ -74,15 +57,6 @@ class BatchOutcome:
         self.invalid += 1
         self.invalid_flags.append(True)
         self.counts[(record.topic, "dead_lettered")] += 1
-
-
-# Stored outcomes, msgpack: [content digest, entries], an entry being [topic, key, value] with
-# the bytes as they were produced (no JSON escaping of JSON), or FORWARDED_SELF: the forwarded
-# copy of the input's own send request, rebuilt from the request and its stored result, so
-# outcomes do not keep message bodies for the retention period. Outcomes stored by earlier
-# releases are JSON, {"d": digest, "o": [[topic, key text, value text] | "F", ...]}, and are
-# still read (they live for the retention period).
-FORWARDED_SELF = "F"
 
 
 class BatchProcessor:
@@ -200,118 +174,29 @@ def dead_letter_record(record: InputRecord, error: Exception, now: int) -> Outpu
     return OutputRecord(Topic.DEAD_LETTER, record.key, codec.encode_dead_letter(letter))
 
 
-# (record, True when it is the forwarded copy of the decided send request itself)
-Encoded = list[tuple[OutputRecord, bool]]
-
-
 def encode_decision(decision: Decision) -> Encoded:
-    """The records one decision puts on the output topics, in a fixed order."""
+    """The records one decision puts on the output topics, in a fixed order (keyed as
+    processor.pipeline.keying says)."""
     records: Encoded = []
     for event in decision.events:
-        records.append((OutputRecord(Topic.CONSENT_EVENTS, codec.encode_key(event.phone),
-                                     codec.encode_consent_event(event)), False))
+        records.append((OutputRecord(Topic.CONSENT_EVENTS, phone_key(event.phone),
+                                     codec.encode_consent_event(event)), None))
     for sub in decision.changed:
-        key = codec.encode_state_key(sub.phone, sub.gateway, sub.keyword)
+        key = subscription_key(sub.phone, sub.gateway, sub.keyword)
         records.append((OutputRecord(Topic.CONSENT_STATE, key, codec.encode_consent_state(sub)),
-                        False))
+                        None))
     for message in decision.outbound:
         own = not message.auto_reply and message.request_id == decision.cause_id
-        records.append((OutputRecord(Topic.OUTBOUND, codec.encode_key(message.phone),
-                                     codec.encode_outbound(message)), own))
+        records.append((OutputRecord(Topic.OUTBOUND, phone_key(message.phone),
+                                     codec.encode_outbound(message)), message if own else None))
     for result in decision.results:
-        records.append((OutputRecord(Topic.SEND_RESULTS, codec.encode_key(result.phone),
-                                     codec.encode_send_result(result)), False))
+        records.append((OutputRecord(Topic.SEND_RESULTS, phone_key(result.phone),
+                                     codec.encode_send_result(result)), None))
     for notice in decision.notices:
-        records.append((OutputRecord(Topic.NOTICES, codec.encode_key(notice.phone),
-                                     codec.encode_notice(notice)), False))
+        records.append((OutputRecord(Topic.NOTICES, phone_key(notice.phone),
+                                     codec.encode_notice(notice)), None))
     if decision.command_result is not None:
         done = decision.command_result
-        records.append((OutputRecord(Topic.COMMAND_RESULTS, codec.encode_key(done.phone),
-                                     codec.encode_command_result(done)), False))
+        records.append((OutputRecord(Topic.COMMAND_RESULTS, phone_key(done.phone),
+                                     codec.encode_command_result(done)), None))
     return records
-
-
-_KINDS = {InboundMessage: "m", SendRequest: "r", Command: "c"}
-
-
-def outcome_id(item: Input) -> str:
-    """Where an input's outcome is stored: its id, in a namespace per input kind, so a send
-    request and an inbound message that happen to share an id never answer for each other."""
-    return f"{_KINDS[type(item)]}:{cause_id(item)}"
-
-
-def content_digest(item: Input) -> str:
-    """What an input asks for, without its times (a carrier's retry may restamp them): the
-    fields' str() joined by U+001F, hashed like an id (the digests of stored outcomes)."""
-    if isinstance(item, SendRequest):
-        return joined_id(f"{item.gateway}\x1f{item.body}\x1f{item.kind}\x1f{item.requested_by}"
-                         f"\x1f{item.campaign}\x1f{item.keyword}")
-    if isinstance(item, InboundMessage):
-        return joined_id(f"{item.to}\x1f{item.gateway}\x1f{item.body}")
-    return joined_id(f"{item.type}\x1f{item.gateway}\x1f{item.keyword}\x1f{item.actor}"
-                     f"\x1f{item.permissions}\x1f{item.import_status}\x1f{item.new_phone}"
-                     f"\x1f{item.reason}\x1f{item.until}")
-
-
-def pack_outcome(encoded: Encoded, digest: str) -> bytes:
-    return _PACK.encode((digest, [FORWARDED_SELF if own else (o.topic.value, o.key, o.value)
-                                  for o, own in encoded]))
-
-
-_PACK = msgspec.msgpack.Encoder()
-_UNPACK = msgspec.msgpack.Decoder(tuple[str, list[str | tuple[str, bytes | None, bytes | None]]])
-
-
-def unpack_outcome(stored: bytes) -> tuple[str, list[Any]]:
-    """(digest, entries) of a stored outcome, entries as (topic, key, value) with bytes, or
-    FORWARDED_SELF; either format (JSON ones from earlier releases)."""
-    if stored[:1] == b"{":
-        outcome = msgspec.json.decode(stored)
-        return outcome["d"], [e if e == FORWARDED_SELF else (e[0], _bytes(e[1]), _bytes(e[2]))
-                              for e in outcome["o"]]
-    return _UNPACK.decode(stored)
-
-
-class ReusedIdError(codec.DecodeError):
-    """An id that was already decided arrived again with different content."""
-
-
-def rehydrate(stored: bytes, item: Input) -> list[OutputRecord]:
-    """The outputs of a stored outcome, exactly as they were first produced. Only the same
-    input gets them: a reused id with other content (another body, another gateway) is
-    refused, never answered with another input's decision."""
-    digest, entries = unpack_outcome(stored)
-    if digest != content_digest(item):
-        raise ReusedIdError(
-            codec.ErrorType.REUSED_ID, _ID_FIELDS[type(item)],
-            f"{cause_id(item)!r} was already decided for different content; an id is "
-            "decided once")
-    outputs = [OutputRecord(Topic(e[0]), e[1], e[2]) for e in entries if e != FORWARDED_SELF]
-    if FORWARDED_SELF in entries and isinstance(item, SendRequest):
-        outputs.insert(entries.index(FORWARDED_SELF), _forwarded_copy(item, outputs))
-    return outputs
-
-
-_ID_FIELDS = {InboundMessage: "message_id", SendRequest: "request_id", Command: "command_id"}
-
-
-def _forwarded_copy(item: SendRequest, outputs: Sequence[OutputRecord]) -> OutputRecord:
-    """The outbound record of a forwarded request, rebuilt from the request and its result
-    (its own: a send's decision may also release held requests, with results of theirs)."""
-    results = (codec.decode_send_result(o.value) for o in outputs
-               if o.topic is Topic.SEND_RESULTS and o.value is not None)
-    result = next(r for r in results if r.request_id == item.request_id
-                  and r.status is SendStatus.FORWARDED)
-    assert result.status is SendStatus.FORWARDED
-    assert result.message_id is not None
-    message = OutboundMessage(
-        message_id=result.message_id, phone=item.phone, gateway=item.gateway, body=item.body,
-        auto_reply=False, consent=result.consent, decided_at=result.decided_at,
-        request_id=item.request_id,
-    )
-    return OutputRecord(Topic.OUTBOUND, codec.encode_key(item.phone),
-                        codec.encode_outbound(message))
-
-
-def _bytes(value: str | None) -> bytes | None:
-    return None if value is None else value.encode()

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import uuid
 
+from processor import codec
 from processor.domain.consent import due_at
 from processor.domain.models import Command, CommandType
-from processor.ports import ConsentStore, DueWindow, WindowSettlement
+from processor.pipeline.keying import phone_key
+from processor.ports import ConsentStore, DueWindow, OutputRecord, WindowSettlement
+from processor.topics import Topic
 
 TIMER_ACTOR = "consent-gate-timer"
 # How long a sent tick has to be decided before the window is ticked again.
@@ -56,3 +59,8 @@ class WindowTimer:
 
     async def settle(self, partition: int, settlement: WindowSettlement) -> None:
         await self._store.settle_windows(partition, settlement)
+
+
+def tick_record(tick: Command) -> OutputRecord:
+    """The record of a tick on sms.commands (keyed as processor.pipeline.keying says)."""
+    return OutputRecord(Topic.COMMANDS, phone_key(tick.phone), codec.encode_command(tick))

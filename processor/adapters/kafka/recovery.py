@@ -20,36 +20,24 @@ id), a consent decision against the current consent, never a forward to an opted
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processor import codec
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
 from processor.domain.models import Subscription
-from processor.ports import ConsentStore
+from processor.ports import ConsentStore, OnRead, Rebuilt
 from processor.settings import Settings
 from processor.topics import Topic
 
 CHUNK_RECORDS = 5_000
-
-# (records read so far, records to read)
-OnRead = Callable[[int, int], None]
 
 
 class RecoveryError(RuntimeError):
     """The consent-state topic cannot rebuild the store: a subscription's latest record is
     unreadable. The partition stays stopped (a subscription must never be guessed); writing a
     valid record, or a tombstone, for the key lets the next attempt succeed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rebuilt:
-    partition: int
-    records: int  # consent-state records read
-    subscriptions: int  # distinct subscriptions (keys) seen
-    written: int  # subscriptions written to the store (newer than what it held)
 
 
 async def rebuild_partition(settings: Settings, store: ConsentStore, partition: int,

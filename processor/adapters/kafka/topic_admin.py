@@ -10,12 +10,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from processor.adapters.kafka_clients import kafka_client_options
+from processor.adapters.kafka.clients import kafka_client_options
 from processor.settings import Settings
 from processor.topics import COMPACTED_TOPICS, INPUT_TOPICS, Topic
 
-# The worker decides its three input topics in broker-time order (processor.partition_group):
-# the broker, not each producer's clock, must stamp their records.
+# The worker decides its three input topics in broker-time order
+# (processor.adapters.kafka.partition_group): the broker, not each producer's clock, must
+# stamp their records.
 TIMESTAMP_TYPE = "message.timestamp.type"
 BROKER_TIME = "LogAppendTime"
 # DescribeConfigs: a value set on the topic itself (not a broker default).
