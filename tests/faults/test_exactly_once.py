@@ -32,7 +32,7 @@ from tests.faults.workload import (
     verify_exactly_once,
     wait_until_consumed,
 )
-from tests.harness import private_stack
+from tests.support.harness import private_stack
 
 pytestmark = pytest.mark.faults
 

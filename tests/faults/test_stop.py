@@ -16,8 +16,8 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from processor.app import start_worker
 from processor.settings import Settings
 from processor.topics import INPUT_TOPICS
-from tests.harness import private_stack, wait_until
-from tests.stack import KAFKA_BOOTSTRAP
+from tests.support.harness import private_stack, wait_until
+from tests.support.stack import KAFKA_BOOTSTRAP
 
 pytestmark = pytest.mark.faults
 

@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.stack import KAFKA_BOOTSTRAP, REDIS_URL
+from tests.support.stack import KAFKA_BOOTSTRAP, REDIS_URL
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT
+from tests.support.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT
 
 pytestmark = pytest.mark.integration
 

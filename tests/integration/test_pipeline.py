@@ -15,7 +15,7 @@ from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
 from processor.ports import ManualClock, PhoneWrite, VersionConflictError
 from processor.topics import Topic
 from processor.window_timer import WindowTimer
-from tests.unit.consent_helpers import command, gateways, inbound, send
+from tests.support.consent_helpers import command, gateways, inbound, send
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ from processor.ingress.service import IngressMetrics
 from processor.metrics import Metrics
 from processor.reports.service import ReportMetrics
 from processor.settings import Settings
-from tests.stack import ROOT
+from tests.support.stack import ROOT
 
 K8S = ROOT / "deploy" / "k8s"
 # The oldest Kubernetes the manifests support (preStop sleep is 1.30) and the newest schema

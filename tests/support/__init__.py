@@ -1,0 +1,1 @@
+"""Helpers the test suites share: the stack, harnesses, records, workloads."""
