@@ -41,7 +41,6 @@ from processor.adapters.topic_admin import delete_topics_with_prefix
 from processor.app import start_worker
 from processor.cli.evidence import read_history
 from processor.cli.evidence import render as render_evidence
-from processor.config import load_gateways
 from processor.domain.gateways import MANUAL_PERMISSION, Gateways
 from processor.domain.models import (
     Command,
@@ -56,7 +55,7 @@ from processor.ingress.service import start_ingress
 from processor.ingress.signatures import TWILIO_SIGNATURE_HEADER, twilio_signature
 from processor.ingress.tokens import Permission, hash_token
 from processor.logs import configure_logging
-from processor.settings import Settings
+from processor.settings import Settings, load_gateways
 from processor.topics import Topic
 
 DEMO_GATEWAYS = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "gateways.yaml"

@@ -29,7 +29,7 @@ from processor.ports import (
     SystemClock,
     WindowSettlement,
 )
-from processor.runtime import tune_gc
+from processor.app import tune_gc
 
 
 class TimedStore:

@@ -21,12 +21,11 @@ from typing import Any
 import orjson
 
 from processor.app import start_worker
-from processor.config import load_gateways
 from processor.domain.gateways import Gateways
 from processor.logs import configure_logging
 from processor.pipeline import BatchOutcome, BatchProcessor, InputRecord
 from processor.ports import NO_PROGRESS, Clock, ConsentStore, Progress
-from processor.settings import Settings
+from processor.settings import Settings, load_gateways
 
 
 class StampedBatchProcessor(BatchProcessor):
