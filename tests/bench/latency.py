@@ -2,7 +2,7 @@
 
 A paced producer sends the workload's mix (send requests at ``rate`` per second, plus inbound
 texts and commands in the workload's share) into private topics, while the real worker
-(``processor.bench.worker_process``, exactly once on) decides them. A ``read_committed``
+(``tests.bench.worker_process``, exactly once on) decides them. A ``read_committed``
 consumer of ``sms.send-results`` notes when each request's committed result arrives. A
 request's latency runs from the moment it is handed to the producer to the moment its result
 is read: producer, broker, the worker's fetch, order and batch, Redis, the transaction and its
@@ -30,14 +30,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.topic_admin import create_topics
-from processor.bench.broker import partitions_of
-from processor.bench.throughput import WorkerProcess, drop_trial_keys, trial_settings
-from processor.bench.workload import GATEWAYS_CONFIG, Workload, build_workload
 from processor.settings import Settings
 from processor.topics import Topic
+from tests.bench.broker import partitions_of
+from tests.bench.throughput import WorkerProcess, drop_trial_keys, trial_settings
+from tests.support.workload import GATEWAYS_CONFIG, REALISTIC, Workload, build_workload
 
-# The share of send requests among the workload's records (see processor.bench.workload).
-SEND_SHARE = 0.70
+# The share of send requests among the workload's records.
+SEND_SHARE = REALISTIC.send_share
 # The reader's fetch wait: returns at once when data arrives; this bounds a missed wake-up.
 READER_FETCH_WAIT_MS = 5
 # Final statuses: a Held result is followed by a final one (none in this workload's modes).

@@ -1,4 +1,5 @@
-"""``python -m processor demo``: a scripted conversation through the real stack.
+"""``make demo`` (``python deploy/demo/demo.py``): a scripted conversation through the real
+stack, with the gateways of ``gateways.yaml`` beside it.
 
 Starts the worker and the ingress on private topics (a fresh prefix), plays the conversation
 one input at a time through the ingress (texts as Twilio-signed webhooks, sends and commands
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sys
 import tempfile
 import time
 import uuid
@@ -58,7 +60,7 @@ from processor.logs import configure_logging
 from processor.settings import Settings, load_gateways
 from processor.topics import Topic
 
-DEMO_GATEWAYS = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "gateways.yaml"
+DEMO_GATEWAYS = Path(__file__).resolve().parent / "gateways.yaml"
 ANA, BEN, CARA = "+12025550143", "+12025550178", "+12025550116"
 WASHINGTON = ZoneInfo("America/New_York")
 
@@ -384,3 +386,7 @@ async def demo() -> int:
 
 def main() -> int:
     return asyncio.run(demo())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
