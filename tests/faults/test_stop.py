@@ -24,17 +24,12 @@ from processor.app import start_worker
 from processor.domain.gateways import Gateways
 from processor.settings import Settings
 from processor.topics import INPUT_TOPICS
+from tests.faults import exactly_once
 from tests.faults.conftest import (
     TransactionProbe,
     WorkerLauncher,
     freeze_in_transaction,
     wait_for,
-)
-from tests.faults.exactly_once import (
-    read_committed_outputs,
-    reference_run,
-    verify_exactly_once,
-    wait_until_consumed,
 )
 from tests.support.harness import private_stack, wait_until
 from tests.support.stack import KAFKA_BOOTSTRAP
@@ -66,7 +61,7 @@ async def test_sigterm_ends_the_transaction_exits_0_and_a_restart_decides_all_on
         tmp_path: Path, workers: WorkerLauncher, redis_prefix: str) -> None:
     gateways = Gateways()  # no gateways file: every gateway in "default" mode
     workload = build_workload(RECORDS, 440, SEED, CHURN)
-    reference = reference_run(workload, gateways)
+    reference = exactly_once.reference_run(workload, gateways)
     async with (private_stack(tmp_path, redis_prefix=redis_prefix) as stack,
                 TransactionProbe(stack.settings) as probe):
         first = await workers.start(stack.settings)
@@ -91,14 +86,15 @@ async def test_sigterm_ends_the_transaction_exits_0_and_a_restart_decides_all_on
             assert not feed.done(), "the workload ended before the stop"
             second = await workers.start(stack.settings)
             await feed
-        await wait_until_consumed(stack.settings, timeout=90, check=second.check_alive)
+        await exactly_once.wait_until_consumed(stack.settings, timeout=90,
+                                               check=second.check_alive)
         await second.terminate(timeout=STOP_WITHIN_S)
-        outputs = await read_committed_outputs(stack.settings)
+        outputs = await exactly_once.read_committed_outputs(stack.settings)
     decided_first = first.batch_totals().records
     print(f"first worker stopped {stopped_in:.2f}s after SIGTERM, having decided "
           f"{decided_first} records; second: {second.batch_totals()}")
     assert 0 < decided_first < RECORDS, "the stop did not fall inside the workload"
-    problems = verify_exactly_once(workload, reference, outputs, gateways)
+    problems = exactly_once.verify_exactly_once(workload, reference, outputs, gateways)
     assert not problems.found, problems.report()
 
 
