@@ -291,7 +291,8 @@ def latency_summary(run: dict[str, Any]) -> str:
             f"p50 {run['p50_ms']:.1f} ms, p95 {run['p95_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms,"
             f" max {run['max_ms']:.1f} ms over {run['measured']:,} requests after a "
             f"{run['warmup_s']:g} s warm-up; {run['results_checked']:,} of "
-            f"{run['send_requests']:,} results checked, {run['missing']} missing, "
+            f"{run['send_requests']:,} results checked, {run['held']} held for later, "
+            f"{run['missing']} missing, "
             f"{run['duplicated']} duplicated; the worker used "
             f"{worker['cpu_seconds'] / run['records'] * 1e6:.0f} µs CPU per record in "
             f"{worker['batches']:,} batches")
