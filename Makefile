@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK := deploy/local
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: setup up down status topics demo run test test-unit bench lint lock clean-stack
 
@@ -26,7 +27,7 @@ topics: up
 # Brings the stack up (if it is not), runs the worker on a scripted conversation, prints the
 # outcome, and stops what it started.
 demo: setup
-	@$(STACK)/with-stack.sh $(PY) -m processor demo
+	@$(STACK)/with-stack.sh $(PY) deploy/demo/demo.py
 
 # Runs the worker against the local stack until Ctrl-C.
 run: up
@@ -40,8 +41,10 @@ test: setup
 test-unit: setup
 	@$(PY) -m pytest tests/unit tests/contract $(PYTEST_ARGS)
 
+# The benchmark (tests/bench/); BENCH_ARGS="--quick" for a smoke run whose numbers mean
+# nothing, "--only throughput,latency" for some sections.
 bench: setup
-	@$(STACK)/with-stack.sh $(PY) -m processor bench
+	@$(STACK)/with-stack.sh $(PY) -m tests.bench $(BENCH_ARGS)
 
 lint: setup
 	@$(VENV)/bin/ruff check processor tests deploy

@@ -31,12 +31,6 @@ def _topics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from processor.demo import main as demo_main
-
-    return demo_main()
-
-
 def _run(args: argparse.Namespace) -> int:
     from processor.app import main as app_main
 
@@ -53,16 +47,6 @@ def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-def _add_bench_arguments(bench: argparse.ArgumentParser) -> None:
-    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    bench.add_argument("--only", default="", metavar="SECTION,...",
-                       help="measure only these sections: hot, memory, pipeline, rebuild, "
-                            "throughput, latency, profile")
-    bench.add_argument("--baseline-worker", type=Path, default=None, metavar="DIR",
-                       help="a checkout of another commit whose worker runs in every "
-                            "throughput trial too, for CPU per record against it")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m processor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,15 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     topics.add_argument("action", choices=["create"])
     topics.set_defaults(run=_topics)
 
-    demo = commands.add_parser("demo", help="play a scripted conversation through the stack")
-    demo.set_defaults(run=_demo)
-
     run = commands.add_parser("run", help="run the worker until Ctrl-C / SIGTERM")
     run.set_defaults(run=_run)
-
-    bench = commands.add_parser("bench", help="run the benchmark against the local stack")
-    _add_bench_arguments(bench)
-    bench.set_defaults(run=_lazy("processor.bench.main"))
 
     classify = commands.add_parser(
         "classify", help="classify JSON Lines {\"body\": ...} from stdin (STOP/START/HELP/none)")

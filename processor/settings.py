@@ -1,4 +1,5 @@
-"""One frozen settings object, read once from the environment (prefix ``CG_``).
+"""One frozen settings object, read once from the environment (prefix ``CG_``), and the
+gateway configuration file (YAML) it names.
 
 Every field has a default that works against the local stack (`make up`). The local scripts
 export ``KAFKA_BOOTSTRAP`` and ``REDIS_URL``; those are honoured too so that tests, the demo and
@@ -10,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import yaml
+
+from processor.domain.gateways import GatewayConfigError, Gateways, parse_gateways
 from processor.topics import TopicNames
 
 
@@ -99,7 +103,11 @@ class Settings:
     # Live consent reports (`python -m processor reports-service`): /v1/reports and /metrics.
     reports_host: str = "127.0.0.1"
     reports_port: int = 6067
-    topics: TopicNames = field(default_factory=TopicNames)
+
+    @property
+    def topics(self) -> TopicNames:
+        """The broker's names of the logical topics (``topic_prefix`` first)."""
+        return TopicNames(self.topic_prefix)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -110,7 +118,7 @@ class Settings:
             values["kafka_bootstrap"] = env["KAFKA_BOOTSTRAP"]
         if "REDIS_URL" in env:
             values["redis_url"] = env["REDIS_URL"]
-        known = {f.name: f for f in dataclasses.fields(cls) if f.name != "topics"}
+        known = {f.name: f for f in dataclasses.fields(cls)}
         for key, raw in env.items():
             if not key.startswith("CG_") or key in _NOT_SETTINGS:
                 continue
@@ -119,8 +127,6 @@ class Settings:
                 raise SettingsError(f"{key}: unknown setting (known: {', '.join(sorted(known))})")
             values[name] = _convert(key, raw, known[name].default)
         values.update(overrides)
-        if "topic_prefix" in values:
-            values["topics"] = TopicNames(values["topic_prefix"])
         settings = cls(**values)
         settings.check()
         return settings
@@ -140,8 +146,6 @@ class Settings:
         if self.ingress_public_url and not self.ingress_public_url.startswith(
                 ("http://", "https://")):
             raise SettingsError("CG_INGRESS_PUBLIC_URL must start with http:// or https://")
-        if self.topics.prefix != self.topic_prefix:
-            raise SettingsError("topics and topic_prefix disagree; build Settings via from_env")
         if self.evidence_retention_days != -1 and self.evidence_retention_days < 1:
             raise SettingsError("CG_EVIDENCE_RETENTION_DAYS must be at least 1, or -1 to keep "
                                 "the evidence forever")
@@ -193,9 +197,7 @@ class Settings:
                                 "(CG_KAFKA_SSL_CERTFILE / CG_KAFKA_SSL_KEYFILE)")
 
     def replace(self, **changes: Any) -> Settings:
-        """A copy with some fields changed (topic names follow a new prefix), checked again."""
-        if "topic_prefix" in changes:
-            changes["topics"] = TopicNames(changes["topic_prefix"])
+        """A copy with some fields changed, checked again."""
         settings = dataclasses.replace(self, **changes)
         settings.check()
         return settings
@@ -210,8 +212,6 @@ class Settings:
         these settings back; it holds the secrets."""
         env: dict[str, str] = {}
         for f in dataclasses.fields(self):
-            if f.name == "topics":
-                continue
             value = getattr(self, f.name)
             name = _ENV_NAMES.get(f.name, f"CG_{f.name.upper()}")
             if isinstance(value, bool):
@@ -305,3 +305,23 @@ def _convert(key: str, raw: str, default: Any) -> Any:
     except ValueError as exc:
         raise SettingsError(f"{key}={raw!r}: expected {type(default).__name__}") from exc
     return raw
+
+
+def load_gateways(path: Path | None) -> Gateways:
+    """The gateways in the YAML file `path` (read once at start, and again on SIGHUP), or the
+    defaults (Mogli's default opt-in mode) without a file. The parsing rules live in
+    ``processor.domain.gateways``."""
+    if path is None:
+        return Gateways()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GatewayConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise GatewayConfigError(f"{path}: not valid YAML ({exc})") from None
+    try:
+        return parse_gateways(data)
+    except GatewayConfigError as exc:
+        raise GatewayConfigError(f"{path}: {exc}") from None

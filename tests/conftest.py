@@ -14,8 +14,14 @@ import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
 from processor.adapters.redis_keys import delete_keys
-from tests.private_kafka import PrivateKafka
-from tests.stack import broker_log_tail, create_topic, unique, wait_for_kafka, wait_for_redis
+from tests.support.private_kafka import PrivateKafka
+from tests.support.stack import (
+    broker_log_tail,
+    create_topic,
+    unique,
+    wait_for_kafka,
+    wait_for_redis,
+)
 
 # A failing test that used the broker gets the broker log tail in its report.
 KAFKA_FIXTURES = {"kafka_admin", "new_topic", "stack"}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One single-node KRaft Kafka 3.9.1 broker from the jars in deploy/kafka/libs: its properties,
 # its storage format and its process. up.sh sources it for the local stack; the tests run it
-# to start private brokers with more listeners (tests/private_kafka.py):
+# to start private brokers with more listeners (tests/support/private_kafka.py):
 #   kafka.sh properties DATA_DIR HOST PORT CONTROLLER_PORT [EXTRA_FILE]   (to stdout)
 #   kafka.sh format PROPERTIES LOG_DIR [StorageTool format options, e.g. --add-scram ...]
 #   kafka.sh exec PROPERTIES LOG_DIR   (the shell becomes the broker: its pid is the broker's)

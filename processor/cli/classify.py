@@ -21,7 +21,6 @@ from typing import BinaryIO
 
 import orjson
 
-from processor.config import load_gateways
 from processor.domain.gateways import GatewayConfigError
 from processor.domain.keywords import (
     DEFAULT_KEYWORDS,
@@ -29,6 +28,7 @@ from processor.domain.keywords import (
     KeywordSet,
     classify,
 )
+from processor.settings import load_gateways
 
 # Lines are written in batches: one write per this many lines keeps the output buffered.
 BATCH_LINES = 2048

@@ -28,12 +28,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tqdm import tqdm
 
 from processor import codec
-from processor.config import load_gateways
 from processor.domain.gateways import GatewayConfigError, Gateways
 from processor.domain.models import CommandResult, CommandType, ImportStatus
 from processor.ingress.bodies import ApiCommandType, BodyError, CommandBody, command_record
 from processor.ingress.tokens import Permission
-from processor.settings import Settings, SettingsError
+from processor.settings import Settings, SettingsError, load_gateways
 from processor.topics import Topic
 
 COLUMNS = ("phone", "gateway", "keyword", "status")

@@ -24,9 +24,8 @@ from processor.codec import RECORDS, DecodeError, ErrorType, RecordCodec
 from processor.codec.errors import shorten
 from processor.codec.fields import NO_REGIONS
 from processor.codec.schemas import validator_for
-from processor.config import load_gateways
 from processor.domain.gateways import GatewayConfigError
-from processor.settings import Settings, SettingsError
+from processor.settings import Settings, SettingsError, load_gateways
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """Gateway configuration: opt-in mode, keyword sets, windows and reply templates.
 
-Parsed from a plain mapping (the YAML file is read by ``processor.config``), validated once at
+Parsed from a plain mapping (the YAML file is read by ``processor.settings``), validated once at
 start: every problem is reported with its path (``gateways.sc-12345.mode: ...``).
 """
 

@@ -28,7 +28,6 @@ from redis.exceptions import RedisError
 
 from processor import codec
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
-from processor.config import load_gateways
 from processor.domain.gateways import Gateways
 from processor.domain.models import CommandType
 from processor.ingress.bodies import (
@@ -62,7 +61,7 @@ from processor.ingress.signatures import (
 from processor.ingress.tokens import Caller, Permission, TokenRegistry, load_tokens
 from processor.logs import configure_logging, mask_phone
 from processor.ports import Clock, StoreUnavailableError, SystemClock
-from processor.settings import Settings
+from processor.settings import Settings, load_gateways
 from processor.topics import Topic
 
 log = structlog.get_logger("consent_gate.ingress")

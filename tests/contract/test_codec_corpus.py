@@ -1,5 +1,5 @@
-"""The recorded codec corpus (tests/corpus.py): every record decoder on the corpus inputs and
-outputs, the schema examples and randomly edited outputs must give the recorded verdict: the
+"""The recorded codec corpus (tests/support/corpus.py): every record decoder on the corpus inputs
+and outputs, the schema examples and randomly edited outputs must give the recorded verdict: the
 same re-encoded bytes, or the same error type, field and reason."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from processor import codec
-from tests.corpus import gateways, read_codec_corpus, read_corpus
+from tests.support.corpus import gateways, read_codec_corpus, read_corpus
 
 
 def _verdict(record: str, value: bytes,

@@ -30,8 +30,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from processor.adapters.kafka.clients import kafka_client_options
 from processor.settings import Settings
 from processor.topics import Topic
-from tests.harness import worker_env
-from tests.stack import ROOT, wait_for_port
+from tests.support.harness import worker_env
+from tests.support.stack import ROOT, wait_for_port
 
 WORKERS = pytest.StashKey[list["WorkerProcess"]]()
 LOG_TAIL_LINES = 40

@@ -24,15 +24,14 @@ from tests.faults.conftest import (
     freeze_in_transaction,
     wait_for,
 )
-from tests.faults.workload import (
-    build_workload,
-    producing,
+from tests.faults.exactly_once import (
     read_committed_outputs,
     reference_run,
     verify_exactly_once,
     wait_until_consumed,
 )
-from tests.harness import private_stack
+from tests.support.harness import private_stack
+from tests.support.workload import CHURN, build_workload, producing
 
 pytestmark = pytest.mark.faults
 
@@ -82,7 +81,7 @@ async def reach(worker: WorkerProcess, moment: After) -> None:
 async def test_every_input_is_decided_exactly_once_across_repeated_sigkills(
         tmp_path: Path, workers: WorkerLauncher, redis_prefix: str) -> None:
     gateways = Gateways()  # no gateways file: every gateway in "default" mode
-    workload = build_workload(TOTAL_RECORDS, SEED)
+    workload = build_workload(TOTAL_RECORDS, 2200, SEED, CHURN)
     reference = reference_run(workload, gateways)
     rng = random.Random(SEED)
     in_transaction = 0

@@ -14,10 +14,10 @@ from aiokafka import AIOKafkaProducer
 from processor.adapters.kafka.clients import kafka_client_options
 from processor.topics import Topic
 from tests.faults.conftest import WorkerLauncher, wait_for
-from tests.harness import Stack, settings_for
-from tests.private_kafka import launch_private_kafka, prepare_private_kafka
-from tests.stack import free_port_below_ephemeral, unique
-from tests.unit.consent_helpers import send
+from tests.support.consent_helpers import send
+from tests.support.harness import Stack, settings_for
+from tests.support.private_kafka import launch_private_kafka, prepare_private_kafka
+from tests.support.stack import free_port_below_ephemeral, unique
 
 pytestmark = pytest.mark.faults
 

@@ -30,7 +30,7 @@ from processor.domain.models import (
 )
 from processor.topics import Topic
 from tests.faults.conftest import WorkerLauncher, wait_for
-from tests.harness import Stack, private_stack, running_worker
+from tests.support.harness import Stack, private_stack, running_worker
 
 pytestmark = pytest.mark.faults
 

@@ -15,15 +15,14 @@ import pytest
 
 from processor.domain.gateways import Gateways
 from tests.faults.conftest import PrivateRedis, WorkerLauncher, WorkerProcess, wait_for
-from tests.faults.workload import (
-    build_workload,
-    producing,
+from tests.faults.exactly_once import (
     read_committed_outputs,
     reference_run,
     verify_exactly_once,
     wait_until_consumed,
 )
-from tests.harness import private_stack
+from tests.support.harness import private_stack
+from tests.support.workload import CHURN, build_workload, producing
 
 pytestmark = pytest.mark.faults
 
@@ -53,7 +52,7 @@ async def run_with_outage(tmp_path: Path, workers: WorkerLauncher, seed: int,
     """Runs a workload through one worker with `outage` staged once the worker is busy;
     checks that every input was decided exactly once; returns what /readyz said meanwhile."""
     gateways = Gateways()
-    workload = build_workload(TOTAL_RECORDS, seed, phones_per_kind=200)
+    workload = build_workload(TOTAL_RECORDS, 440, seed, CHURN)
     reference = reference_run(workload, gateways)
     async with private_stack(tmp_path, partitions=4, session_timeout_ms=6000,
                              redis_url=redis_url) as stack:

@@ -19,16 +19,14 @@ from tests.faults.conftest import (
     freeze_in_transaction,
     wait_for,
 )
-from tests.faults.workload import (
-    build_workload,
-    produce_paced,
-    producing,
+from tests.faults.exactly_once import (
     read_committed_outputs,
     reference_run,
     verify_exactly_once,
     wait_until_consumed,
 )
-from tests.harness import private_stack
+from tests.support.harness import private_stack
+from tests.support.workload import CHURN, build_workload, produce_paced, producing
 
 pytestmark = pytest.mark.faults
 
@@ -72,7 +70,7 @@ def batches(worker: WorkerProcess) -> int:
 async def test_a_member_joining_and_one_leaving_mid_run_lose_and_duplicate_nothing(
         tmp_path: Path, workers: WorkerLauncher, redis_prefix: str) -> None:
     gateways = Gateways()
-    workload = build_workload(TOTAL_RECORDS, SEED)
+    workload = build_workload(TOTAL_RECORDS, 2200, SEED, CHURN)
     reference = reference_run(workload, gateways)
     async with private_stack(tmp_path, partitions=PARTITIONS, session_timeout_ms=6000,
                              redis_prefix=redis_prefix) as stack:
@@ -103,7 +101,7 @@ async def test_a_member_frozen_in_a_transaction_comes_back_as_a_fenced_zombie(
     to B; then it wakes up with stale positions and that transaction, as if nothing happened.
     B's producers must have fenced it: whatever A still sends or commits is refused."""
     gateways = Gateways()
-    workload = build_workload(ZOMBIE_RECORDS, ZOMBIE_SEED)
+    workload = build_workload(ZOMBIE_RECORDS, 2200, ZOMBIE_SEED, CHURN)
     reference = reference_run(workload, gateways)
     async with private_stack(tmp_path, partitions=PARTITIONS, session_timeout_ms=6000,
                              redis_prefix=redis_prefix) as stack:
@@ -152,7 +150,7 @@ async def test_records_arriving_just_after_an_assignment_are_not_dropped(
     wait for sure: the records produced once the new worker has its partitions are its first.
     """
     gateways = Gateways()
-    workload = build_workload(ASSIGNMENT_RECORDS, ASSIGNMENT_SEED, phones_per_kind=200)
+    workload = build_workload(ASSIGNMENT_RECORDS, 440, ASSIGNMENT_SEED, CHURN)
     reference = reference_run(workload, gateways)
     before, after = workload.split(ASSIGNMENT_RECORDS // 2)
     async with private_stack(tmp_path, partitions=PARTITIONS, session_timeout_ms=6000,

@@ -1,11 +1,12 @@
-"""The worker against a secured Kafka: a private broker of this module (tests/private_kafka.py)
-with SASL_PLAINTEXT, SASL_SSL and SSL (client certificate required) listeners, SCRAM users
-created when its storage is formatted, and certificates made for the test.
+"""The worker against a secured Kafka: a private broker of this module
+(tests/support/private_kafka.py) with SASL_PLAINTEXT, SASL_SSL and SSL (client certificate
+required) listeners, SCRAM users created when its storage is formatted, and certificates made
+for the test.
 
 Records are decided end to end through each secured listener; a client Kafka refuses gets one
-line saying why; a worker whose credentials Kafka refuses logs one error, stays up with its
-web views saying why it is not ready, and starts once the credentials work, with no secret in
-its logs or its /readyz.
+line saying why; a worker whose credentials Kafka refuses logs one error, stays up with its web
+views saying why it is not ready, and starts once the credentials work, with no secret in its
+logs or its /readyz.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from processor.adapters.kafka.clients import (
 from processor.domain.models import SendDebug, SendStatus
 from processor.topics import Topic
 from tests.faults.conftest import WorkerLauncher, wait_for
-from tests.harness import Stack, private_stack, running_worker, settings_for
-from tests.private_kafka import PrivateKafka, start_private_kafka
-from tests.private_redis import SecuredRedis, start_secured_redis
-from tests.stack import unique
-from tests.tls import Certificates, make_certificates
-from tests.unit.consent_helpers import inbound, send
+from tests.support.consent_helpers import inbound, send
+from tests.support.harness import Stack, private_stack, running_worker, settings_for
+from tests.support.private_kafka import PrivateKafka, start_private_kafka
+from tests.support.private_redis import SecuredRedis, start_secured_redis
+from tests.support.stack import unique
+from tests.support.tls import Certificates, make_certificates
 
 pytestmark = pytest.mark.faults
 

@@ -53,8 +53,8 @@ from processor.domain.models import (
 from processor.settings import Settings
 from processor.topics import Topic
 from tests.faults.conftest import PrivateRedis, WorkerLauncher, WorkerProcess, wait_for
-from tests.faults.workload import wait_until_consumed
-from tests.harness import Stack, private_stack
+from tests.faults.exactly_once import wait_until_consumed
+from tests.support.harness import Stack, private_stack
 
 pytestmark = pytest.mark.faults
 

@@ -19,8 +19,8 @@ import yaml
 from processor.domain.models import SendDebug, SendStatus
 from processor.topics import INPUT_TOPICS, Topic
 from tests.faults.conftest import WorkerLauncher, WorkerProcess, wait_for
-from tests.harness import Stack, private_stack
-from tests.unit.consent_helpers import send
+from tests.support.consent_helpers import send
+from tests.support.harness import Stack, private_stack
 
 pytestmark = pytest.mark.faults
 

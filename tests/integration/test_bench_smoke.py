@@ -1,5 +1,6 @@
-"""`python -m processor bench --quick` measures every section against the real stack and
-cleans up after itself. Nothing here judges speed: that is the benchmark's own job."""
+"""`python -m tests.bench --quick` (``make bench BENCH_ARGS=--quick``) measures every section
+against the real stack and cleans up after itself. Nothing here judges speed: that is the
+benchmark's own job."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.stack import KAFKA_BOOTSTRAP, REDIS_URL
+from tests.support.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -25,9 +26,11 @@ CODEC_OPERATIONS = {"decode_inbound", "decode_send_request", "encode_outbound",
 async def run_quick_bench(cwd: Path) -> tuple[int, str, str]:
     env = {**os.environ, "KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP, "REDIS_URL": REDIS_URL,
            # The local stack is one broker (the defaults are 3 and 2).
-           "CG_REPLICATION_FACTOR": "1", "CG_MIN_INSYNC_REPLICAS": "1"}
+           "CG_REPLICATION_FACTOR": "1", "CG_MIN_INSYNC_REPLICAS": "1",
+           # Run from another folder (its bench-results/ is checked): tests/ is found here.
+           "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "processor", "bench", "--quick", cwd=cwd, env=env,
+        sys.executable, "-m", "tests.bench", "--quick", cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout=300)

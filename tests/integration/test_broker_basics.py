@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.conftest import NewTopicFactory
-from tests.stack import KAFKA_BOOTSTRAP, unique
+from tests.support.stack import KAFKA_BOOTSTRAP, unique
 
 pytestmark = pytest.mark.integration
 

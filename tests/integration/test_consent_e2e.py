@@ -41,8 +41,8 @@ from processor.domain.models import (
 )
 from processor.ports import ManualClock
 from processor.topics import Topic
-from tests.harness import Stack, private_stack, running_worker
-from tests.unit.consent_helpers import HOUR, NOW, command, inbound, send
+from tests.support.consent_helpers import HOUR, NOW, command, inbound, send
+from tests.support.harness import Stack, private_stack, running_worker
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""The recorded corpus (tests/corpus.py) replayed through BatchProcessor and the real Redis
+"""The recorded corpus (tests/support/corpus.py) replayed through BatchProcessor and the real Redis
 store: every batch must give exactly the recorded output bytes (topic, key, value, order) and
 the same counts of decided, replayed and invalid records."""
 
@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from processor.adapters.redis_store import RedisConsentStore
 from processor.pipeline import BatchProcessor
 from processor.ports import ManualClock
-from tests.corpus import gateways, read_corpus, run_step
+from tests.support.corpus import gateways, read_corpus, run_step
 
 pytestmark = pytest.mark.integration
 

@@ -3,8 +3,8 @@ sends and commands through the API, a campaign text held for the night and relea
 timer on the injected clock, a fourth one refused by the frequency cap; it ends with each
 phone's consent from the API and the evidence of Ana's STOP.
 
-It runs as ``python -m processor demo`` in a child process, as ``make demo`` runs it (the demo
-configures logging for its own process)."""
+It runs as ``python deploy/demo/demo.py`` in a child process, as ``make demo`` runs it (the
+demo configures logging for its own process)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT
+from tests.support.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 async def test_the_demo_goes_through_the_doors() -> None:
     env = {**os.environ, "KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP, "REDIS_URL": REDIS_URL}
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "processor", "demo", cwd=ROOT, env=env,
+        sys.executable, str(ROOT / "deploy" / "demo" / "demo.py"), cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     stdout, stderr = await asyncio.wait_for(child.communicate(), 180)
     assert child.returncode == 0, stderr.decode()[-3000:]

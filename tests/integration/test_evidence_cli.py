@@ -21,8 +21,8 @@ from processor.cli.evidence import e164, read_history, render
 from processor.domain.gateways import MANUAL_PERMISSION
 from processor.domain.models import Command, CommandType, ConsentSource, InboundMessage
 from processor.topics import Topic
-from tests.harness import private_stack, running_worker, settings_for
-from tests.stack import KAFKA_BOOTSTRAP, ROOT, unique
+from tests.support.harness import private_stack, running_worker, settings_for
+from tests.support.stack import KAFKA_BOOTSTRAP, ROOT, unique
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ import pytest
 from processor.cli.import_rows import ImportFileError, import_rows, write_results
 from processor.domain.models import InboundMessage
 from processor.topics import Topic
-from tests.harness import private_stack, running_worker
-from tests.ingress_harness import GATEWAYS
-from tests.stack import ROOT
+from tests.support.harness import private_stack, running_worker
+from tests.support.ingress_harness import GATEWAYS
+from tests.support.stack import ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from twilio.request_validator import RequestValidator
 
 from processor.domain.models import Command, CommandType, ConsentStatus, SendKind, SendRequest
 from processor.topics import Topic
-from tests.harness import running_worker
-from tests.ingress_harness import TWILIO_TOKEN, IngressUnderTest, ingress_under_test
+from tests.support.harness import running_worker
+from tests.support.ingress_harness import TWILIO_TOKEN, IngressUnderTest, ingress_under_test
 
 pytestmark = pytest.mark.integration
 

@@ -30,8 +30,8 @@ from schemathesis.generation import GenerationMode
 
 from processor.adapters.kafka.topic_admin import create_topics, delete_topics_with_prefix
 from processor.settings import Settings
-from tests.ingress_harness import GATEWAYS, HMAC_SECRET, TWILIO_TOKEN, write_tokens
-from tests.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT, unique
+from tests.support.ingress_harness import GATEWAYS, HMAC_SECRET, TWILIO_TOKEN, write_tokens
+from tests.support.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT, unique
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,12 @@ from processor.domain.models import InboundMessage
 from processor.ingress.signatures import BODY_SIGNATURE_HEADER, body_signature
 from processor.ingress.tokens import Permission
 from processor.topics import Topic
-from tests.ingress_harness import HMAC_SECRET, TWILIO_TOKEN, IngressUnderTest, ingress_under_test
+from tests.support.ingress_harness import (
+    HMAC_SECRET,
+    TWILIO_TOKEN,
+    IngressUnderTest,
+    ingress_under_test,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -210,6 +215,6 @@ async def test_a_body_over_the_limit_is_413(tmp_path: Path) -> None:
 
 
 def test_every_permission_has_a_token_in_the_harness() -> None:
-    from tests.ingress_harness import TOKEN_GRANTS
+    from tests.support.ingress_harness import TOKEN_GRANTS
 
     assert set(TOKEN_GRANTS["everything"]) == set(Permission)

@@ -22,8 +22,8 @@ from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, batch,
 from processor.pipeline.window_timer import WindowTimer
 from processor.ports import ConsentStore, ManualClock, PhoneWrite, VersionConflictError
 from processor.topics import Topic
+from tests.support.consent_helpers import command, gateways, inbound, send
 from tests.support.memory_store import MemoryConsentStore
-from tests.unit.consent_helpers import command, gateways, inbound, send
 
 PHONE = "+12025550123"
 

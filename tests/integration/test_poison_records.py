@@ -1,7 +1,7 @@
 """No record or header stops the worker: whatever a producer can put on the wire ends as a
 decided output or a dead letter with its reason, and the partition moves on.
 
-The records are written with a raw client (tests/raw_kafka.py), as librdkafka or another
+The records are written with a raw client (tests/support/raw_kafka.py), as librdkafka or another
 non-Java client can write them, between good ones that must all be decided.
 """
 
@@ -14,9 +14,9 @@ import pytest
 from processor import codec
 from processor.domain.models import ConsentStatus, InboundMessage, SendStatus
 from processor.topics import Topic
-from tests.harness import private_stack, running_worker
-from tests.raw_kafka import RawHeaderKey, RawRecord, produce_raw
-from tests.unit.consent_helpers import send
+from tests.support.consent_helpers import send
+from tests.support.harness import private_stack, running_worker
+from tests.support.raw_kafka import RawHeaderKey, RawRecord, produce_raw
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.models import ConsentStatus, SendDebug, SendStatus
 from processor.settings import Settings
 from processor.topics import Topic
-from tests.harness import Stack, private_stack, running_worker, worker_env
-from tests.stack import ROOT
-from tests.unit.consent_helpers import inbound, send
+from tests.support.consent_helpers import inbound, send
+from tests.support.harness import Stack, private_stack, running_worker, worker_env
+from tests.support.stack import ROOT
 
 pytestmark = pytest.mark.integration
 

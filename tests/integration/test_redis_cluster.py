@@ -30,7 +30,7 @@ from processor.ports import (
     VersionConflictError,
 )
 from processor.topics import Topic
-from tests.unit.consent_helpers import gateways, inbound, send
+from tests.support.consent_helpers import gateways, inbound, send
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ from redis.exceptions import AuthenticationError, ResponseError
 
 from processor.app import connect_redis
 from processor.settings import Settings
-from tests.private_redis import start_secured_redis
-from tests.tls import Certificates, make_certificates
+from tests.support.private_redis import start_secured_redis
+from tests.support.tls import Certificates, make_certificates
 
 pytestmark = pytest.mark.integration
 

@@ -22,8 +22,8 @@ from processor.reports.from_topic import build_report, topic_partitions
 from processor.reports.service import TABLE, ReportsApp, build_reports_app
 from processor.settings import Settings
 from processor.topics import Topic
-from tests.harness import private_stack
-from tests.stack import KAFKA_BOOTSTRAP
+from tests.support.harness import private_stack
+from tests.support.stack import KAFKA_BOOTSTRAP
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from processor.adapters.kafka.topic_admin import (
 )
 from processor.app import start_worker
 from processor.topics import INPUT_TOPICS, Topic
-from tests.harness import settings_for
-from tests.stack import unique, wait_for_leaders_of
+from tests.support.harness import settings_for
+from tests.support.stack import unique, wait_for_leaders_of
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from processor.adapters.kafka.topic_admin import TopicSetupError, create_topics, plan_topics
 from processor.settings import Settings
 from processor.topics import Topic
-from tests.harness import settings_for
-from tests.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT, free_port_below_ephemeral, unique
+from tests.support.harness import settings_for
+from tests.support.stack import KAFKA_BOOTSTRAP, REDIS_URL, ROOT, free_port_below_ephemeral, unique
 
 pytestmark = pytest.mark.integration
 

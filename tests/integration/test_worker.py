@@ -10,8 +10,8 @@ from processor import codec
 from processor.domain.models import ConsentStatus, ReplyKind, SendDebug, SendStatus
 from processor.pipeline.runner import Runner
 from processor.topics import INPUT_TOPICS, Topic
-from tests.harness import Stack, private_stack, running_worker, wait_until
-from tests.unit.consent_helpers import inbound, send
+from tests.support.consent_helpers import inbound, send
+from tests.support.harness import Stack, private_stack, running_worker, wait_until
 
 pytestmark = pytest.mark.integration
 

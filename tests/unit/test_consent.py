@@ -19,7 +19,7 @@ from processor.domain.models import (
     SendDebug,
     SendStatus,
 )
-from tests.unit.consent_helpers import (
+from tests.support.consent_helpers import (
     HOUR,
     MINUTE,
     NOW,

@@ -37,7 +37,7 @@ from processor.domain.models import (
 )
 from processor.domain.quiet_hours import recipient_of
 from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS
-from tests.unit.consent_helpers import HOUR, NOW, PHONE, command, gateways, inbound, send
+from tests.support.consent_helpers import HOUR, NOW, PHONE, command, gateways, inbound, send
 
 CAP_SENDS, CAP_WINDOW = 2, 6 * HOUR
 GATEWAYS: Gateways = gateways(

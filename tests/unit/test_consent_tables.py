@@ -51,7 +51,7 @@ from processor.domain.policy import (
     match_send_rule,
     rules_on,
 )
-from tests.unit.consent_helpers import (
+from tests.support.consent_helpers import (
     HOUR,
     NIGHT,
     NOW,

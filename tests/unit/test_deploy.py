@@ -25,7 +25,7 @@ from processor.ingress.service import IngressMetrics
 from processor.metrics import Metrics
 from processor.reports.service import ReportMetrics
 from processor.settings import Settings
-from tests.stack import ROOT
+from tests.support.stack import ROOT
 
 K8S = ROOT / "deploy" / "k8s"
 # The oldest Kubernetes the manifests support (preStop sleep is 1.30) and the newest schema
@@ -257,11 +257,34 @@ def test_the_package_list_is_the_source_tree() -> None:
     assert listed == tree | {"processor._schemas"}
 
 
-def test_the_wheel_ships_the_schemas(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `pip wheel` builds from the checkout (once for the module)."""
+    out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+                    "--no-build-isolation", "-w", str(out), str(ROOT)],
                    check=True, capture_output=True, timeout=300)
-    [wheel] = tmp_path.glob("*.whl")
+    [built] = out.glob("*.whl")
+    return built
+
+
+# Names of what is not the product: the benchmark, the demo, tests.
+NOT_THE_PRODUCT = re.compile(r"(^|/)(bench|benchmarks?|demo|tests?|conftest)(/|\.py$)|"
+                             r"(^|/)test_[^/]*\.py$")
+
+
+def test_the_wheel_holds_the_product_only(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    code = {n for n in names if n.endswith(".py")}
+    assert [n for n in names if NOT_THE_PRODUCT.search(n)] == []
+    assert [n for n in names if not n.startswith(("processor/", "consent_gate-"))] == []
+    # Every module shipped is a module of processor/ (nothing generated or copied in).
+    assert code == {p.relative_to(ROOT).as_posix() for p in (ROOT / "processor").rglob("*.py")}
+    assert NOT_THE_PRODUCT.search("processor/bench/main.py")  # the pattern does match
+    assert NOT_THE_PRODUCT.search("processor/demo.py")
+
+
+def test_the_wheel_ships_the_schemas(wheel: Path, tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     schemas = {p.relative_to(ROOT / "schemas").as_posix()
                for p in (ROOT / "schemas").rglob("*") if p.is_file()}

@@ -14,7 +14,7 @@ from processor.domain.ids import derived_id, joined_id
 from processor.domain.models import InboundMessage, SendRequest
 from processor.pipeline.outcomes import content_digest
 from tests.contract.test_codec import DOMAIN_RECORDS
-from tests.corpus import gateways, read_codec_corpus
+from tests.support.corpus import gateways, read_codec_corpus
 
 
 def reference_id(*parts: object) -> str:

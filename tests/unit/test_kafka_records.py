@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processor.adapters.kafka.records import TolerantMemoryRecords, read_batch
-from tests.raw_kafka import RawHeaderKey, build_batch
+from tests.support.raw_kafka import RawHeaderKey, build_batch
 
 CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 

@@ -8,7 +8,7 @@ from processor.domain.engine import decide
 from processor.pipeline.batch import encode_decision
 from processor.pipeline.keying import OUTPUT_KEYING, Key, keeps_input_number
 from processor.topics import INPUT_TOPICS, Topic
-from tests.unit.consent_helpers import gateways, inbound, send
+from tests.support.consent_helpers import gateways, inbound, send
 
 PHONE = "+12025550123"
 

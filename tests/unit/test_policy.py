@@ -23,7 +23,7 @@ from processor.domain.policy import (
     decide_send,
     match_send_rule,
 )
-from tests.unit.consent_helpers import (
+from tests.support.consent_helpers import (
     HOUR,
     NOW,
     OWNER,

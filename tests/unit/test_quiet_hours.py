@@ -23,7 +23,7 @@ from processor.domain.quiet_hours import (
     recipient_of,
 )
 from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS, QUIET_HOURS_RULES
-from tests.unit.consent_helpers import MINUTE, Conversation, command, gateways
+from tests.support.consent_helpers import MINUTE, Conversation, command, gateways
 
 DC = "+12025550123"  # Washington, D.C.: the federal rule only (8:00-21:00)
 MIAMI = "+13055550123"  # Florida: 8:00-20:00

@@ -22,7 +22,7 @@ from processor.domain.models import (
     SendKind,
     SendStatus,
 )
-from tests.unit.consent_helpers import HOUR, NOW, Conversation, command, gateways, inbound
+from tests.support.consent_helpers import HOUR, NOW, Conversation, command, gateways, inbound
 
 IN, OUT, NO = ConsentStatus.OPT_IN, ConsentStatus.OPT_OUT, ConsentStatus.NO_OPT_IN
 

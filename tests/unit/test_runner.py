@@ -21,9 +21,9 @@ from processor.pipeline.runner import Runner
 from processor.ports import ManualClock, OnRead, Rebuilt
 from processor.settings import Settings
 from processor.topics import Topic
+from tests.support.consent_helpers import gateways, inbound, send
 from tests.support.fake_stream import ListSource, RecordingSink
 from tests.support.memory_store import MemoryConsentStore
-from tests.unit.consent_helpers import gateways, inbound, send
 
 PHONE = "+12025550123"
 

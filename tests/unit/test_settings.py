@@ -15,7 +15,7 @@ import structlog
 from processor.adapters.kafka.clients import kafka_client_options
 from processor.logs import RedactingFormatter, configure_logging
 from processor.settings import Settings, SettingsError
-from tests.tls import Certificates, make_certificates
+from tests.support.tls import Certificates, make_certificates
 
 SASL = {"CG_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "CG_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
         "CG_KAFKA_SASL_USERNAME": "consent-gate", "CG_KAFKA_SASL_PASSWORD": "kafka-pw-4821"}

@@ -26,7 +26,7 @@ from processor.domain.models import Command, InboundMessage, SendRequest
 from processor.ports import Clock
 from processor.settings import Settings
 from processor.topics import Topic
-from tests.stack import KAFKA_BOOTSTRAP, REDIS_URL, unique
+from tests.support.stack import KAFKA_BOOTSTRAP, REDIS_URL, unique
 
 
 def settings_for(prefix: str, tmp: Path, gateways: dict[str, Any] | None = None,

@@ -1,5 +1,5 @@
 """The real worker in a process of its own, for the benchmark:
-``python -m processor.bench.worker_process`` (settings from the environment, as for
+``python -m tests.bench.worker_process`` (settings from the environment, as for
 ``python -m processor run``; no web views).
 
 It adds what the benchmark cannot see from outside: when the first batch reached the pipeline
@@ -21,12 +21,11 @@ from typing import Any
 import orjson
 
 from processor.app import start_worker
-from processor.config import load_gateways
 from processor.domain.gateways import Gateways
 from processor.logs import configure_logging
 from processor.pipeline import BatchOutcome, BatchProcessor, InputRecord
 from processor.ports import NO_PROGRESS, Clock, ConsentStore, Progress
-from processor.settings import Settings
+from processor.settings import Settings, load_gateways
 
 
 class StampedBatchProcessor(BatchProcessor):
@@ -113,7 +112,7 @@ async def serve() -> None:
 
 
 # Set in the worker's environment: the path its cProfile statistics are written to (the
-# profile's fallback where py-spy cannot attach; see processor.bench.profile).
+# profile's fallback where py-spy cannot attach; see tests.bench.profile).
 CPROFILE_ENV = "BENCH_CPROFILE"
 
 

@@ -1,8 +1,8 @@
 """A recorded corpus: deterministic input batches and the exact output bytes the pipeline gave.
 
-``build_steps`` makes the inputs (every input record kind, every gateway mode, consent,
-command and send rules, national spellings, dead letters of every error type the pipeline can
-raise, duplicates and replays of whole batches). ``python -m tests.corpus`` runs them through
+``build_steps`` makes the inputs (every input record kind, every gateway mode, consent, command
+and send rules, national spellings, dead letters of every error type the pipeline can raise,
+duplicates and replays of whole batches). ``python -m tests.support.corpus`` runs them through
 ``BatchProcessor`` with the real Redis store (``REDIS_URL``) and writes
 ``tests/data/pipeline_corpus.jsonl.gz``; ``tests/integration/test_corpus.py`` replays it and
 demands byte-identical outputs. The file was recorded with the codec as it was before records
@@ -43,8 +43,8 @@ from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
 from processor.ports import ManualClock
 from processor.topics import Topic
 
-CORPUS = Path(__file__).resolve().parent / "data" / "pipeline_corpus.jsonl.gz"
-CODEC_CORPUS = Path(__file__).resolve().parent / "data" / "codec_corpus.jsonl.gz"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "pipeline_corpus.jsonl.gz"
+CODEC_CORPUS = Path(__file__).resolve().parents[1] / "data" / "codec_corpus.jsonl.gz"
 START = 1_800_000_000_000
 MINUTE = 60_000
 
@@ -238,7 +238,7 @@ class Inputs:
 
 # Invalid and odd records -------------------------------------------------------------------
 
-_EXAMPLES = Path(__file__).resolve().parent.parent / "schemas" / "examples"
+_EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 _INPUT_TOPICS = {"inbound": Topic.INBOUND, "send-request": Topic.SEND_REQUESTS,
                  "command": Topic.COMMANDS}
 
@@ -606,7 +606,7 @@ def read_codec_corpus(path: Path = CODEC_CORPUS) -> Iterator[list[Any]]:
 async def _main() -> None:
     import redis.asyncio as aioredis
 
-    from tests.stack import REDIS_URL, unique
+    from tests.support.stack import REDIS_URL, unique
 
     client = aioredis.Redis.from_url(REDIS_URL)
     prefix = unique("corpus")

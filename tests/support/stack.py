@@ -16,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from processor.adapters.kafka.topic_admin import raise_topic_errors, wait_for_leaders
 from processor.adapters.redis_connection import connection_options
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:16379/0")
 STACK_DIR = Path(os.environ.get("CG_STACK_DIR", ROOT / ".stack"))

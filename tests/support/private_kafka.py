@@ -1,5 +1,5 @@
 """A private Kafka broker for one test module: the local stack's node (deploy/local/kafka.sh)
-on ports of its own, with SASL and TLS listeners (certificates from tests/tls.py) and SCRAM
+on ports of its own, with SASL and TLS listeners (certificates from tests/support/tls.py) and SCRAM
 users created when its storage is formatted.
 
 It starts in a few seconds, so a module starts one (module-scoped fixture) and its tests share
@@ -21,8 +21,8 @@ from typing import Any
 
 from processor.adapters.kafka.clients import KafkaUnreachableError, probe_kafka
 from processor.settings import Settings
-from tests.stack import ROOT, free_port_below_ephemeral
-from tests.tls import Certificates
+from tests.support.stack import ROOT, free_port_below_ephemeral
+from tests.support.tls import Certificates
 
 KAFKA_SH = ROOT / "deploy" / "local" / "kafka.sh"
 HOST = "127.0.0.1"

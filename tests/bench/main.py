@@ -1,4 +1,4 @@
-"""``python -m processor bench [--quick] [--only ...] [--baseline-worker DIR]``: every figure
+"""``python -m tests.bench [--quick] [--only ...] [--baseline-worker DIR]``: every figure
 the project's targets name, measured against the local stack, printed as a table and written
 to ``bench-results/<UTC time>.json`` (the worker's profile next to it).
 
@@ -27,13 +27,14 @@ import redis.asyncio as aioredis
 from processor.adapters.kafka.topic_admin import delete_topics_with_prefix
 from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_keys import delete_keys
-from processor.bench.hot_paths import classifier_section, codec_section
-from processor.bench.latency import run_latency
-from processor.bench.pipeline import bench_pipeline
-from processor.bench.profile import profile_worker, render_top
-from processor.bench.rebuild import bench_rebuild
-from processor.bench.redis_memory import measure_redis_memory
-from processor.bench.report import (
+from processor.settings import Settings
+from tests.bench.hot_paths import classifier_section, codec_section
+from tests.bench.latency import run_latency
+from tests.bench.pipeline import bench_pipeline
+from tests.bench.profile import profile_worker, render_top
+from tests.bench.rebuild import bench_rebuild
+from tests.bench.redis_memory import measure_redis_memory
+from tests.bench.report import (
     Figure,
     Target,
     machine_info,
@@ -41,9 +42,8 @@ from processor.bench.report import (
     results_path,
     write_results,
 )
-from processor.bench.throughput import BenchError, measure_throughput, prepare_arena
-from processor.bench.workload import Workload, build_workload
-from processor.settings import Settings
+from tests.bench.throughput import BenchError, measure_throughput, prepare_arena
+from tests.support.workload import Workload, build_workload
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +291,8 @@ def latency_summary(run: dict[str, Any]) -> str:
             f"p50 {run['p50_ms']:.1f} ms, p95 {run['p95_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms,"
             f" max {run['max_ms']:.1f} ms over {run['measured']:,} requests after a "
             f"{run['warmup_s']:g} s warm-up; {run['results_checked']:,} of "
-            f"{run['send_requests']:,} results checked, {run['missing']} missing, "
+            f"{run['send_requests']:,} results checked, {run['held']} held for later, "
+            f"{run['missing']} missing, "
             f"{run['duplicated']} duplicated; the worker used "
             f"{worker['cpu_seconds'] / run['records'] * 1e6:.0f} µs CPU per record in "
             f"{worker['batches']:,} batches")

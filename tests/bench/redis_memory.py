@@ -15,13 +15,6 @@ import redis.asyncio as aioredis
 
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
-from processor.bench.workload import (
-    ALERTS,
-    CAMPAIGN_KEYWORD,
-    START_MS,
-    bench_gateways,
-    phone_number,
-)
 from processor.domain.models import (
     ConsentSource,
     ConsentStatus,
@@ -34,6 +27,13 @@ from processor.pipeline import BatchProcessor, InputRecord
 from processor.pipeline.outcomes import outcome_id
 from processor.ports import ManualClock, PhoneWrite
 from processor.topics import Topic
+from tests.support.workload import (
+    ALERTS,
+    CAMPAIGN_KEYWORD,
+    START_MS,
+    bench_gateways,
+    phone_number,
+)
 
 RETENTION_MS = 7 * 24 * 3600 * 1000
 _CHUNK = 1000

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from processor.bench.throughput import (
+from tests.bench.throughput import (
     Arena,
     BenchError,
     WorkerProcess,
@@ -28,8 +28,8 @@ from processor.bench.throughput import (
     drop_trial_keys,
     trial_settings,
 )
-from processor.bench.worker_process import CPROFILE_ENV
-from processor.bench.workload import Workload
+from tests.bench.worker_process import CPROFILE_ENV
+from tests.support.workload import Workload
 
 SAMPLES_PER_SECOND = 250
 

@@ -15,15 +15,15 @@ from typing import Any
 import orjson
 
 from processor import codec
-from processor.bench.classify import bench_classify, sample_messages
-from processor.bench.codec import bench_codec
-from processor.bench.report import median
-from processor.bench.workload import Workload, bench_gateways
 from processor.domain import keyword_lists
 from processor.domain.consent import PhoneState
 from processor.domain.engine import decide
 from processor.pipeline.batch import encode_decision
 from processor.topics import Topic
+from tests.bench.classify import bench_classify, sample_messages
+from tests.bench.codec import bench_codec
+from tests.bench.report import median
+from tests.support.workload import Workload, bench_gateways
 
 # Every default keyword of every language, as an exact-match set.
 _EXACT_KEYWORDS = frozenset(

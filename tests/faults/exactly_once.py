@@ -1,5 +1,5 @@
-"""A seeded mixed workload, its expected outcome, and the checks that a run decided it exactly
-once.
+"""The expected outcome of a ``CHURN`` workload (``tests/support/workload.py``), the committed
+outputs of a run, and the checks that the run decided it exactly once.
 
 Why the expected outcome is deterministic although the worker interleaves its three input topics
 by broker append time (so the cross-topic interleaving differs per run):
@@ -21,127 +21,39 @@ themselves are the unit tests' business.)
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from msgspec.structs import replace
 
 from processor import codec
 from processor.adapters.kafka.clients import kafka_client_options
 from processor.domain.consent import PhoneState
-from processor.domain.engine import Input, decide
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways
+from processor.domain.engine import decide
+from processor.domain.gateways import Gateways
 from processor.domain.models import (
     Command,
     CommandResult,
-    CommandType,
     ConsentEvent,
     ConsentSource,
     ConsentStatus,
-    ImportStatus,
-    InboundMessage,
     OutboundMessage,
     SendDebug,
-    SendKind,
     SendRequest,
     SendResult,
     SendStatus,
 )
 from processor.settings import Settings
 from processor.topics import INPUT_TOPICS, Topic
+from tests.support.workload import Workload
 
-GATEWAYS = ("gw-a", "gw-b")
-CREATED_AT = 1_800_000_000_000
-# (body, weight): opt-outs and opt-ins dominate so that phones change state often.
-TEXTS = (("STOP", 4), ("START", 4), ("HELP", 1), ("stop please", 1), ("Unstop", 1),
-         ("UNSUBSCRIBE", 1), ("yes", 1), ("Thanks, see you then", 1))
-# (type, import status, permissions, weight); the last one lacks its permission: rejected.
-COMMANDS = (
-    (CommandType.MANUAL_OPT_OUT, None, (MANUAL_PERMISSION,), 3),
-    (CommandType.MANUAL_OPT_IN, None, (MANUAL_PERMISSION,), 3),
-    (CommandType.API_OPT_OUT, None, (API_PERMISSION,), 1),
-    (CommandType.API_OPT_IN, None, (API_PERMISSION,), 1),
-    (CommandType.IMPORT, ImportStatus.ACTIVE, (), 1),
-    (CommandType.IMPORT, ImportStatus.UNSUBSCRIBE, (), 1),
-    (CommandType.GLOBAL_OPT_OUT_SET, None, (), 1),
-    (CommandType.GLOBAL_OPT_OUT_CLEAR, None, (MANUAL_PERMISSION,), 1),
-    (CommandType.NUMBER_CHANGED, None, (API_PERMISSION,), 1),
-    (CommandType.MANUAL_OPT_IN, None, (), 1),
-)
-_GATEWAYLESS = {CommandType.GLOBAL_OPT_OUT_SET, CommandType.GLOBAL_OPT_OUT_CLEAR,
-                CommandType.NUMBER_CHANGED}
-
-
-@dataclass(frozen=True, slots=True)
-class InputRecord:
-    topic: Topic
-    key: bytes
-    value: bytes
-
-
-@dataclass(frozen=True)
-class Workload:
-    records: tuple[InputRecord, ...]
-
-    @cached_property
-    def inputs(self) -> list[Input]:
-        """The inputs as the worker reads them (decoded from the produced bytes)."""
-        return [codec.decode_input(r.topic, r.value) for r in self.records]
-
-    def split(self, at: int) -> tuple[Workload, Workload]:
-        """The first `at` records and the rest, to produce at different times."""
-        return Workload(self.records[:at]), Workload(self.records[at:])
-
-
-def build_workload(total: int, seed: int, *, phones_per_kind: int = 1000) -> Workload:
-    """`total` inputs in random order: 60% send requests, 25% inbound texts, 15% commands.
-
-    Texting phones and commanded phones are disjoint; sends go to both and to phones that
-    never change (version 0 throughout)."""
-    rng = random.Random(seed)
-    texters = [f"+1202555{n:04d}" for n in range(phones_per_kind)]
-    commanded = [f"+1202555{n + 3000:04d}" for n in range(phones_per_kind)]
-    untouched = [f"+1202555{n + 6000:04d}" for n in range(phones_per_kind // 5)]
-    everyone = texters + commanded + untouched
-    bodies, body_weights = zip(*TEXTS, strict=True)
-    commands = [c[:3] for c in COMMANDS]
-    command_weights = [c[3] for c in COMMANDS]
-    records = []
-    for n in range(total):
-        roll = rng.random()
-        if roll < 0.60:
-            request = SendRequest(
-                request_id=f"r{n}", phone=rng.choice(everyone), gateway=rng.choice(GATEWAYS),
-                body=f"Message {n}", kind=SendKind.ONE_TO_ONE,
-                requested_by="alice@acme.example", created_at=CREATED_AT)
-            records.append(InputRecord(Topic.SEND_REQUESTS, codec.encode_key(request.phone),
-                                       codec.encode_send_request(request)))
-        elif roll < 0.85:
-            message = InboundMessage(
-                message_id=f"m{n}", phone=rng.choice(texters), to="12345",
-                gateway=rng.choice(GATEWAYS), body=rng.choices(bodies, body_weights)[0],
-                received_at=CREATED_AT)
-            records.append(InputRecord(Topic.INBOUND, codec.encode_key(message.phone),
-                                       codec.encode_inbound(message)))
-        else:
-            kind, import_status, permissions = rng.choices(commands, command_weights)[0]
-            command = Command(
-                command_id=f"c{n}", type=kind, phone=rng.choice(commanded),
-                actor="bob@acme.example", created_at=CREATED_AT,
-                gateway=None if kind in _GATEWAYLESS else rng.choice(GATEWAYS),
-                permissions=permissions, import_status=import_status)
-            records.append(InputRecord(Topic.COMMANDS, codec.encode_key(command.phone),
-                                       codec.encode_command(command)))
-    return Workload(tuple(records))
+# The reference decides at this time (after every record of a workload).
+DECIDED_AT = 1_800_000_000_000
 
 
 # The expected outcome ------------------------------------------------------------------------
@@ -165,7 +77,7 @@ def reference_run(workload: Workload, gateways: Gateways) -> Reference:
         if isinstance(item, SendRequest):
             continue  # sends never change consent in default mode (checked in verify)
         state = states.get(item.phone, PhoneState(item.phone))
-        decision = decide(state, item, gateways, CREATED_AT)
+        decision = decide(state, item, gateways, DECIDED_AT)
         ref.events[item.phone].extend(_timeless(e) for e in decision.events)
         ref.auto_replies.update(_timeless(o) for o in decision.outbound if o.auto_reply)
         if decision.command_result is not None:
@@ -183,38 +95,6 @@ def _timeless(record: Any) -> Any:
     if isinstance(record, ConsentEvent):
         return replace(record, occurred_at=0)
     return replace(record, decided_at=0)
-
-
-# Producing -----------------------------------------------------------------------------------
-
-
-async def produce_paced(producer: AIOKafkaProducer, settings: Settings, workload: Workload,
-                        per_second: float, *, ticks_per_second: int = 10) -> float:
-    """Produces the workload in order at a steady rate (so the run outlasts the fault
-    schedule); returns the seconds it took. One producer keeps each partition's order: the
-    order the reference folds."""
-    chunk = max(1, round(per_second / ticks_per_second))
-    started = time.monotonic()
-    for tick, first in enumerate(range(0, len(workload.records), chunk)):
-        sent = [await producer.send(settings.topics(r.topic), r.value, key=r.key)
-                for r in workload.records[first:first + chunk]]
-        await asyncio.gather(*sent)
-        await asyncio.sleep(max(0.0, started + (tick + 1) / ticks_per_second - time.monotonic()))
-    return time.monotonic() - started
-
-
-@asynccontextmanager
-async def producing(producer: AIOKafkaProducer, settings: Settings, workload: Workload,
-                    per_second: float) -> AsyncIterator[asyncio.Task[float]]:
-    """`produce_paced` as a background task; await the task to know it finished. A test that
-    fails before that does not leave it producing into deleted topics."""
-    task = asyncio.create_task(produce_paced(producer, settings, workload, per_second))
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 # Reading -------------------------------------------------------------------------------------

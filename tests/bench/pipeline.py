@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
-from processor.bench.workload import Workload, bench_gateways
+from processor.app import tune_gc
 from processor.domain.models import Subscription
 from processor.pipeline import BatchProcessor, InputRecord
 from processor.ports import (
@@ -29,7 +29,7 @@ from processor.ports import (
     SystemClock,
     WindowSettlement,
 )
-from processor.runtime import tune_gc
+from tests.support.workload import Workload, bench_gateways
 
 
 class TimedStore:

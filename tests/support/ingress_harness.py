@@ -18,8 +18,8 @@ from processor import codec
 from processor.ingress.service import RunningIngress, start_ingress
 from processor.ingress.tokens import Permission, hash_token
 from processor.topics import Topic
-from tests.harness import Stack, private_stack
-from tests.stack import KAFKA_BOOTSTRAP
+from tests.support.harness import Stack, private_stack
+from tests.support.stack import KAFKA_BOOTSTRAP
 
 TWILIO_TOKEN = "twilio-auth-token-" + "x" * 14
 HMAC_SECRET = "shared-secret-of-the-generic-webhook"

@@ -13,8 +13,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from processor.adapters.kafka.clients import kafka_client_options
 from processor.adapters.kafka.topic_admin import raise_topic_errors, wait_for_leaders
-from processor.bench.workload import Workload
 from processor.settings import Settings
+from tests.support.workload import Workload
 
 
 def partitions_of(topics: Iterable[str], partitions: int) -> list[TopicPartition]:

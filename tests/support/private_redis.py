@@ -9,8 +9,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.stack import free_port_below_ephemeral, wait_for_port
-from tests.tls import Certificates
+from tests.support.stack import free_port_below_ephemeral, wait_for_port
+from tests.support.tls import Certificates
 
 
 @dataclass

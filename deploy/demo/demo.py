@@ -1,4 +1,5 @@
-"""``python -m processor demo``: a scripted conversation through the real stack.
+"""``make demo`` (``python deploy/demo/demo.py``): a scripted conversation through the real
+stack, with the gateways of ``gateways.yaml`` beside it.
 
 Starts the worker and the ingress on private topics (a fresh prefix), plays the conversation
 one input at a time through the ingress (texts as Twilio-signed webhooks, sends and commands
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sys
 import tempfile
 import time
 import uuid
@@ -41,7 +43,6 @@ from processor.adapters.redis_keys import delete_keys
 from processor.app import start_worker
 from processor.cli.evidence import read_history
 from processor.cli.evidence import render as render_evidence
-from processor.config import load_gateways
 from processor.domain.gateways import MANUAL_PERMISSION, Gateways
 from processor.domain.models import (
     Command,
@@ -56,10 +57,10 @@ from processor.ingress.service import start_ingress
 from processor.ingress.signatures import TWILIO_SIGNATURE_HEADER, twilio_signature
 from processor.ingress.tokens import Permission, hash_token
 from processor.logs import configure_logging
-from processor.settings import Settings
+from processor.settings import Settings, load_gateways
 from processor.topics import Topic
 
-DEMO_GATEWAYS = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "gateways.yaml"
+DEMO_GATEWAYS = Path(__file__).resolve().parent / "gateways.yaml"
 ANA, BEN, CARA = "+12025550143", "+12025550178", "+12025550116"
 WASHINGTON = ZoneInfo("America/New_York")
 
@@ -385,3 +386,7 @@ async def demo() -> int:
 
 def main() -> int:
     return asyncio.run(demo())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,5 @@
 """Explains every difference between two recordings of the corpus before one replaces the
-other: ``python -m tests.corpus_diff OLD_PIPELINE NEW_PIPELINE OLD_CODEC``.
+other: ``python -m tests.support.corpus_diff OLD_PIPELINE NEW_PIPELINE OLD_CODEC``.
 
 Written for issue 16 (quiet hours, frequency caps, consent evidence, send-result version 2).
 Each output the new recording has is either byte-identical to the old one, or differs only by
@@ -27,7 +27,7 @@ from processor.domain.quiet_hours import recipient_of
 from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS
 from processor.pipeline import InputRecord, OutputRecord
 from processor.topics import Topic
-from tests.corpus import _unb64, codec_line, gateways, read_codec_corpus, read_corpus
+from tests.support.corpus import _unb64, codec_line, gateways, read_codec_corpus, read_corpus
 
 EVIDENCE = ("message_id", "message_text", "gateway_number", "received_at", "command_id")
 

@@ -1,1 +1,0 @@
-"""Benchmarks behind `python -m processor bench`."""

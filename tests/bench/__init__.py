@@ -1,0 +1,1 @@
+"""The benchmark: ``python -m tests.bench`` (``make bench``), from the repository root."""
