@@ -97,6 +97,10 @@ MESSAGING_NOUNS = (
     "crap", "junk", "shit", "garbage", "stuff", "nonsense", "bs", "bullshit", "communication",
     "communications", "solicitations", "solicitation", "surveys", "survey",
 )
+# Messaging nouns that are also everyday words or swearing: they name the messages after a
+# verb ("stop this crap", "done with this shit") but not after a bare "no": "No shit, but I
+# wasn't surprised" is chat, "no texts" is a request.
+VAGUE_MESSAGING_NOUNS = ("crap", "junk", "shit", "garbage", "stuff", "nonsense", "bs", "bullshit")
 # "HELP me", "more INFO".
 HELP_FILLERS = ("me", "more", "i need", "need", "hi", "hello", "hey", "ok", "okay")
 
@@ -232,6 +236,7 @@ def _last_words(phrases: tuple[str, ...]) -> tuple[str, ...]:
 
 
 _MSG_WORDS = _last_words(MESSAGING_NOUNS)
+_NAMED_MSG_WORDS = tuple(word for word in _MSG_WORDS if word not in VAGUE_MESSAGING_NOUNS)
 _NOT_WORDS = ("dont", "not", "never")
 _DEMONSTRATIVES = ("this", "these", "those", "it", "that", "them")
 PT_UNSUBSCRIBE_FORMS = ("descadastrar", "descadastre", "descadastra", "descadastro",
@@ -473,10 +478,10 @@ FREE_TEXT_RULES: tuple[FreeTextRule, ...] = (
        (("enough",),),
        r"^(?:(?:ok|okay|seriously|thats|that is|its|it is) )*enough(?: already| is enough)?{END}",
        0.7, review=True, guards=("banter",)),
-    # "no texts please", "no messages anymore".
+    # "no texts please", "no messages anymore" (not "no shit": a vague noun is chat here).
     _R("no_messages", "en",
-       (_MSG_WORDS, ("no",)),
-       r"^no {MSG}(?:{END}| (?:anymore|any more|again|ever)\b)", 0.8),
+       (_NAMED_MSG_WORDS, ("no",)),
+       r"^no {NAMEDMSG}(?:{END}| (?:anymore|any more|again|ever)\b)", 0.8),
     # "I'm done with these messages".
     _R("done_with_messages", "en",
        (_MSG_WORDS, ("done",)),

@@ -578,6 +578,7 @@ def _alternation(phrases: Iterable[str]) -> str:
 _FRAGMENTS = {
     "DET": "(?:" + _alternation(kl.DETERMINERS) + " )*",
     "MSG": _alternation(kl.MESSAGING_NOUNS),
+    "NAMEDMSG": _alternation(n for n in kl.MESSAGING_NOUNS if n not in kl.VAGUE_MESSAGING_NOUNS),
     "CGER": _alternation(kl.CONTACT_GERUNDS),
     "SGER": _alternation(kl.SEND_GERUNDS),
     "RGER": _alternation(kl.RECEIVING_GERUNDS),

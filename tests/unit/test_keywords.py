@@ -202,6 +202,27 @@ def test_negation_keeps_the_subscriber() -> None:
         assert classify(body).intent is Intent.NONE, body
 
 
+# Chat opening with "No" and a word that is not about messages is not "no messages"
+# (issue 15: "No sh*t, but I wasn't surprised" opted the phone out). The true cases stay.
+@pytest.mark.parametrize("body", [
+    "No sh*t, but I wasn't surprised…", "No shit, but I wasn't surprised…", "No shit",
+    "No shit!", "No shit, Sherlock", "no crap, really?", "No bs, I saw it myself",
+    "No bullshit, I mean it", "No way!", "No problem, see you at 5", "No worries",
+    "No stuff left at the store, sorry", "no garbage", "No nonsense", "No junk",
+])
+def test_no_and_a_word_not_about_messages_is_chat(body: str) -> None:
+    assert classify(body).intent is Intent.NONE, classify(body)
+
+
+@pytest.mark.parametrize("body", [
+    "No more texts", "no more messages please", "No thanks, stop", "No texts please",
+    "no spam", "No messages anymore", "no more texting me", "No more", "stop this crap",
+    "stop sending me this shit", "no more crap", "No alerts",
+])
+def test_no_and_the_messages_still_opts_out(body: str) -> None:
+    assert classify(body).intent is Intent.OPT_OUT, classify(body)
+
+
 def test_normalise() -> None:
     assert normalise("  ＳＴＯＰ\u200b!! 🛑 ") == "stop"
     assert normalise("“Arrêt”") == "arret"
