@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from processor import codec
-from processor.domain.keywords import classify
+from processor.domain.classify.classifier import classify
 from processor.domain.models import Intent
 from processor.domain.quiet_hours import recipient_of
 from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS

@@ -19,7 +19,7 @@ from processor.bench.classify import bench_classify, sample_messages
 from processor.bench.codec import bench_codec
 from processor.bench.report import median
 from processor.bench.workload import Workload, bench_gateways
-from processor.domain import keyword_lists
+from processor.domain.classify import languages
 from processor.domain.consent import PhoneState
 from processor.domain.engine import decide
 from processor.pipeline import encode_decision
@@ -27,7 +27,7 @@ from processor.topics import Topic
 
 # Every default keyword of every language, as an exact-match set.
 _EXACT_KEYWORDS = frozenset(
-    word.upper() for table in (keyword_lists.OPT_OUT, keyword_lists.OPT_IN, keyword_lists.HELP)
+    word.upper() for table in (languages.OPT_OUT, languages.OPT_IN, languages.HELP)
     for words in table.values() for word in words)
 
 # bench_codec's operations and the topic whose records the baseline uses for each.

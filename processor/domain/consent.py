@@ -32,8 +32,8 @@ from processor.domain.gateways import (
 
 if TYPE_CHECKING:
     from processor.domain.policy import Release
+from processor.domain.classify.classification import Classification
 from processor.domain.ids import derived_id
-from processor.domain.keywords import Classification
 from processor.domain.models import (
     GLOBAL_GATEWAY,
     Command,

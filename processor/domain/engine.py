@@ -3,9 +3,9 @@ send policy. Pure: the same state, input, configuration and time give the same d
 
 from __future__ import annotations
 
+from processor.domain.classify.classifier import classify
 from processor.domain.consent import Decision, PhoneState, decide_command, decide_inbound
 from processor.domain.gateways import Gateways
-from processor.domain.keywords import classify
 from processor.domain.models import Command, InboundMessage, SendRequest
 from processor.domain.policy import decide_send
 

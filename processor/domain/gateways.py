@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from processor.domain.keywords import DEFAULT_KEYWORDS, KeywordConfigError, KeywordSet
+from processor.domain.classify.classification import KeywordConfigError
+from processor.domain.classify.keyword_sets import DEFAULT_KEYWORDS, KeywordSet
 from processor.domain.models import ReplyKind
 from processor.domain.quiet_hours import QuietHours
 from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS

@@ -56,7 +56,9 @@ from processor.codec.phones import DIALABLE, DIALABLE_PATTERN
 from processor.codec.records import GATEWAY_PATTERN, KEYWORD_PATTERN, TOPIC_PATTERN
 from processor.codec.schemas import SCHEMA_DIR, load_schema, registry, validator_for
 from processor.codec.times import INPUT_TIME, OUTPUT_TIME, parse_time
-from processor.domain.keywords import KeywordSet, canonical_keyword, classify
+from processor.domain.classify.classifier import classify
+from processor.domain.classify.keyword import canonical_keyword
+from processor.domain.classify.keyword_sets import KeywordSet
 from processor.domain.models import (
     GLOBAL_GATEWAY,
     Command,

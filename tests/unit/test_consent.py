@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from msgspec.structs import replace
 
+from processor.domain.classify.classifier import classify
 from processor.domain.consent import IN, NO, OUT, PENDING, Decision, decide_inbound
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION
-from processor.domain.keywords import classify
 from processor.domain.models import (
     GLOBAL_GATEWAY,
     CommandOutcome,

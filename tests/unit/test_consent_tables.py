@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from msgspec.structs import replace
 
+from processor.domain.classify.classifier import classify
 from processor.domain.consent import (
     COMMAND_PERMISSIONS,
     COMMAND_RULES,
@@ -30,7 +31,6 @@ from processor.domain.consent import (
 )
 from processor.domain.gateways import GatewayConfig, GatewayMode
 from processor.domain.gateways import Gateways as GatewaysConfig
-from processor.domain.keywords import classify
 from processor.domain.models import (
     GLOBAL_GATEWAY,
     CommandType,
