@@ -24,14 +24,10 @@ from processor.domain.consent import Decision, PhoneState, SendLog, SubKey, due_
 from processor.domain.engine import Input, cause_id, decide
 from processor.domain.gateways import Gateways
 from processor.domain.ids import joined_id
-from processor.domain.models import (
-    Command,
-    InboundMessage,
-    OutboundMessage,
-    SendRequest,
-    SendStatus,
-    Subscription,
-)
+from processor.domain.models.enums import SendStatus
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import OutboundMessage
+from processor.domain.models.subscription import Subscription
 from processor.ports import NO_PROGRESS, Clock, ConsentStore, PhoneWrite, Progress
 from processor.topics import Topic
 

@@ -10,7 +10,7 @@ from typing import Protocol
 import msgspec
 
 from processor.domain.consent import PhoneState, SendLog
-from processor.domain.models import Subscription
+from processor.domain.models.subscription import Subscription
 
 
 class Clock(Protocol):

@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processor import codec
 from processor.adapters.kafka_clients import kafka_client_options
-from processor.domain.models import Subscription
+from processor.domain.models.subscription import Subscription
 from processor.ports import ConsentStore
 from processor.settings import Settings
 from processor.topics import Topic

@@ -15,7 +15,8 @@ from __future__ import annotations
 import uuid
 
 from processor.domain.consent import due_at
-from processor.domain.models import Command, CommandType
+from processor.domain.models.enums import CommandType
+from processor.domain.models.inputs import Command
 from processor.ports import ConsentStore, DueWindow, WindowSettlement
 
 TIMER_ACTOR = "consent-gate-timer"

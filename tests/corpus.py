@@ -30,15 +30,8 @@ import orjson
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways, parse_gateways
-from processor.domain.models import (
-    Command,
-    CommandType,
-    ConsentStatus,
-    ImportStatus,
-    InboundMessage,
-    SendKind,
-    SendRequest,
-)
+from processor.domain.models.enums import CommandType, ConsentStatus, ImportStatus, SendKind
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
 from processor.ports import ManualClock
 from processor.topics import Topic

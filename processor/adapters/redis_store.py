@@ -36,13 +36,9 @@ from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
 from processor.domain.consent import PhoneState, SendLog, SubKey, due_at
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    SendKind,
-    SendRequest,
-    Subscription,
-)
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
+from processor.domain.models.inputs import SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.logs import mask_phone
 from processor.ports import (
     NO_PROGRESS,

@@ -20,13 +20,9 @@ from processor import codec
 from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_store import RedisConsentStore
 from processor.adapters.topic_admin import raise_topic_errors, wait_for_leaders
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    SendKind,
-    SendRequest,
-    Subscription,
-)
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
+from processor.domain.models.inputs import SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.recovery import rebuild_partition
 from processor.settings import Settings
 from processor.topics import Topic

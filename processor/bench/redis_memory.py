@@ -22,14 +22,9 @@ from processor.bench.workload import (
     bench_gateways,
     phone_number,
 )
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    InboundMessage,
-    SendKind,
-    SendRequest,
-    Subscription,
-)
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
+from processor.domain.models.inputs import InboundMessage, SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.pipeline import BatchProcessor, InputRecord, outcome_id
 from processor.ports import ManualClock, PhoneWrite
 from processor.topics import Topic

@@ -17,14 +17,8 @@ import phonenumbers
 
 from processor import codec
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways, parse_gateways
-from processor.domain.models import (
-    Command,
-    CommandType,
-    ImportStatus,
-    InboundMessage,
-    SendKind,
-    SendRequest,
-)
+from processor.domain.models.enums import CommandType, ImportStatus, SendKind
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.pipeline import InputRecord
 from processor.topics import Topic
 

@@ -34,27 +34,26 @@ if TYPE_CHECKING:
     from processor.domain.policy import Release
 from processor.domain.classify.classification import Classification
 from processor.domain.ids import derived_id
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
-    Command,
+from processor.domain.models.enums import (
     CommandOutcome,
-    CommandResult,
     CommandType,
-    ConsentEvent,
     ConsentSource,
     ConsentStatus,
     ImportStatus,
-    InboundMessage,
     Intent,
-    Notice,
-    OutboundMessage,
     ReplyKind,
     SendDebug,
-    SendRequest,
-    SendResult,
     SendStatus,
-    Subscription,
 )
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import (
+    CommandResult,
+    ConsentEvent,
+    Notice,
+    OutboundMessage,
+    SendResult,
+)
+from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 
 NO = ConsentStatus.NO_OPT_IN
 PENDING = ConsentStatus.OPT_IN_PENDING

@@ -6,7 +6,7 @@ from __future__ import annotations
 from processor.domain.classify.classifier import classify
 from processor.domain.consent import Decision, PhoneState, decide_command, decide_inbound
 from processor.domain.gateways import Gateways
-from processor.domain.models import Command, InboundMessage, SendRequest
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.domain.policy import decide_send
 
 Input = InboundMessage | SendRequest | Command

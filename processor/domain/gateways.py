@@ -15,7 +15,7 @@ from typing import Any
 
 from processor.domain.classify.classification import KeywordConfigError
 from processor.domain.classify.keyword_sets import DEFAULT_KEYWORDS, KeywordSet
-from processor.domain.models import ReplyKind
+from processor.domain.models.enums import ReplyKind
 from processor.domain.quiet_hours import QuietHours
 from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS
 

@@ -32,15 +32,9 @@ from processor.domain.consent import (
     window_open,
 )
 from processor.domain.gateways import GatewayConfig, GatewayMode
-from processor.domain.models import (
-    ConsentSource,
-    ReplyKind,
-    SendDebug,
-    SendKind,
-    SendRequest,
-    SendStatus,
-    Subscription,
-)
+from processor.domain.models.enums import ConsentSource, ReplyKind, SendDebug, SendKind, SendStatus
+from processor.domain.models.inputs import SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.domain.quiet_hours import Blocked, QuietHours, format_instant, recipient_of
 
 # The most requests held for one subscription while its phone is asked for consent.

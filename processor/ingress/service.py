@@ -30,7 +30,7 @@ from processor import codec
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
 from processor.config import load_gateways
 from processor.domain.gateways import Gateways
-from processor.domain.models import CommandType
+from processor.domain.models.enums import CommandType
 from processor.ingress.bodies import (
     BodyError,
     CommandBody,

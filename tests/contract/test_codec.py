@@ -59,29 +59,28 @@ from processor.codec.times import INPUT_TIME, OUTPUT_TIME, parse_time
 from processor.domain.classify.classifier import classify
 from processor.domain.classify.keyword import canonical_keyword
 from processor.domain.classify.keyword_sets import KeywordSet
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
-    Command,
+from processor.domain.models.enums import (
     CommandOutcome,
-    CommandResult,
     CommandType,
-    ConsentEvent,
-    ConsentSnapshot,
     ConsentSource,
     ConsentStatus,
-    DeadLetter,
     ImportStatus,
-    InboundMessage,
-    Notice,
-    OutboundMessage,
     ReplyKind,
     SendDebug,
     SendKind,
-    SendRequest,
-    SendResult,
     SendStatus,
-    Subscription,
 )
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import (
+    CommandResult,
+    ConsentEvent,
+    ConsentSnapshot,
+    DeadLetter,
+    Notice,
+    OutboundMessage,
+    SendResult,
+)
+from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 from processor.topics import Topic
 
 INPUT_RECORDS = ("inbound", "send-request", "command")

@@ -27,7 +27,7 @@ from processor.adapters.kafka_clients import (
     kafka_client_options,
     probe_kafka,
 )
-from processor.domain.models import SendDebug, SendStatus
+from processor.domain.models.enums import SendDebug, SendStatus
 from processor.topics import Topic
 from tests.faults.conftest import WorkerLauncher, wait_for
 from tests.harness import Stack, private_stack, running_worker, settings_for

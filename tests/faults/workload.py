@@ -40,22 +40,17 @@ from processor.adapters.kafka_clients import kafka_client_options
 from processor.domain.consent import PhoneState
 from processor.domain.engine import Input, decide
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways
-from processor.domain.models import (
-    Command,
-    CommandResult,
+from processor.domain.models.enums import (
     CommandType,
-    ConsentEvent,
     ConsentSource,
     ConsentStatus,
     ImportStatus,
-    InboundMessage,
-    OutboundMessage,
     SendDebug,
     SendKind,
-    SendRequest,
-    SendResult,
     SendStatus,
 )
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import CommandResult, ConsentEvent, OutboundMessage, SendResult
 from processor.settings import Settings
 from processor.topics import INPUT_TOPICS, Topic
 

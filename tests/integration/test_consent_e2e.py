@@ -26,19 +26,9 @@ from msgspec.structs import replace
 from processor.domain.consent import Decision, PhoneState, due_at
 from processor.domain.engine import Input, decide
 from processor.domain.gateways import MANUAL_PERMISSION, Gateways, parse_gateways
-from processor.domain.models import (
-    Command,
-    CommandType,
-    ConsentEvent,
-    ImportStatus,
-    InboundMessage,
-    Notice,
-    OutboundMessage,
-    SendDebug,
-    SendKind,
-    SendResult,
-    SendStatus,
-)
+from processor.domain.models.enums import CommandType, ImportStatus, SendDebug, SendKind, SendStatus
+from processor.domain.models.inputs import Command, InboundMessage
+from processor.domain.models.outputs import ConsentEvent, Notice, OutboundMessage, SendResult
 from processor.ports import ManualClock
 from processor.topics import Topic
 from tests.harness import Stack, private_stack, running_worker

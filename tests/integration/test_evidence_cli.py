@@ -19,7 +19,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from processor.adapters.topic_admin import create_topics
 from processor.cli.evidence import e164, read_history, render
 from processor.domain.gateways import MANUAL_PERMISSION
-from processor.domain.models import Command, CommandType, ConsentSource, InboundMessage
+from processor.domain.models.enums import CommandType, ConsentSource
+from processor.domain.models.inputs import Command, InboundMessage
 from processor.topics import Topic
 from tests.harness import private_stack, running_worker, settings_for
 from tests.stack import KAFKA_BOOTSTRAP, ROOT, unique

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from processor import codec, pipeline
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.models import CommandType, ConsentStatus, SendStatus
+from processor.domain.models.enums import CommandType, ConsentStatus, SendStatus
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
 from processor.ports import ManualClock, PhoneWrite, VersionConflictError
 from processor.topics import Topic

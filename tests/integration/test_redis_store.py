@@ -13,13 +13,9 @@ from processor.adapters.redis_store import (
     unpack_subscription,
 )
 from processor.domain.consent import SendLog
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    SendKind,
-    SendRequest,
-    Subscription,
-)
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
+from processor.domain.models.inputs import SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.ports import (
     PhoneWrite,
     Progress,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from processor import codec
-from processor.domain.models import ConsentStatus, ReplyKind, SendDebug, SendStatus
+from processor.domain.models.enums import ConsentStatus, ReplyKind, SendDebug, SendStatus
 from processor.topics import INPUT_TOPICS, Topic
 from processor.worker import Worker
 from tests.harness import Stack, private_stack, running_worker, wait_until

@@ -8,8 +8,7 @@ from msgspec.structs import replace
 from processor.domain.classify.classifier import classify
 from processor.domain.consent import IN, NO, OUT, PENDING, Decision, decide_inbound
 from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
+from processor.domain.models.enums import (
     CommandOutcome,
     CommandType,
     ConsentSource,
@@ -19,6 +18,7 @@ from processor.domain.models import (
     SendDebug,
     SendStatus,
 )
+from processor.domain.models.subscription import GLOBAL_GATEWAY
 from tests.unit.consent_helpers import (
     HOUR,
     MINUTE,

@@ -31,8 +31,7 @@ from processor.domain.consent import (
 )
 from processor.domain.gateways import GatewayConfig, GatewayMode
 from processor.domain.gateways import Gateways as GatewaysConfig
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
+from processor.domain.models.enums import (
     CommandType,
     ConsentSource,
     ConsentStatus,
@@ -41,8 +40,8 @@ from processor.domain.models import (
     SendDebug,
     SendKind,
     SendStatus,
-    Subscription,
 )
+from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 from processor.domain.policy import (
     MAX_HELD,
     SEND_RULES,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from processor.domain.gateways import GatewayConfigError, parse_gateways
-from processor.domain.models import SendDebug, SendKind, SendStatus
+from processor.domain.models.enums import SendDebug, SendKind, SendStatus
 from tests.unit.consent_helpers import HOUR, MINUTE, NOW, Conversation, gateways
 
 CAP = {"max": 3, "window": "24h"}

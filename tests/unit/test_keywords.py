@@ -18,7 +18,7 @@ from processor.domain.classify.keyword_sets import DEFAULT_KEYWORDS, KeywordSet
 from processor.domain.classify.normalise import TOKEN, fold, normalise, tokens_of
 from processor.domain.classify.reading import read_message
 from processor.domain.classify.words import en, mixed
-from processor.domain.models import Intent
+from processor.domain.models.enums import Intent
 
 TABLE = Path(__file__).resolve().parents[1] / "data" / "classifier_labelled.jsonl"
 # Categories where every message must come out exactly as labelled.

@@ -6,7 +6,7 @@ import pytest
 
 from processor.domain.consent import IN, OUT, PENDING, window_open
 from processor.domain.gateways import MANUAL_PERMISSION
-from processor.domain.models import (
+from processor.domain.models.enums import (
     CommandType,
     ConsentSource,
     ConsentStatus,

@@ -11,7 +11,7 @@ import pytest
 
 from processor.domain.consent import due_at
 from processor.domain.gateways import MANUAL_PERMISSION
-from processor.domain.models import CommandType, ReplyKind, SendDebug, SendKind, SendStatus
+from processor.domain.models.enums import CommandType, ReplyKind, SendDebug, SendKind, SendStatus
 from processor.domain.quiet_hours import (
     LOCAL,
     Hours,

@@ -12,7 +12,7 @@ from processor.domain.gateways import (
     RevocationScope,
     parse_gateways,
 )
-from processor.domain.models import (
+from processor.domain.models.enums import (
     CommandType,
     ConsentSource,
     ConsentStatus,

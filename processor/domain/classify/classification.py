@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from processor.domain.models import Intent
+from processor.domain.models.enums import Intent
 
 
 @dataclass(frozen=True, slots=True)

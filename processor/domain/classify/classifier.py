@@ -51,7 +51,7 @@ from processor.domain.classify.reading import (
     read_message,
 )
 from processor.domain.classify.typos import repairable, repaired_token, split_keyword, unglued
-from processor.domain.models import Intent
+from processor.domain.models.enums import Intent
 
 
 def _repaired(message: Message, keywords: KeywordSet) -> Classification | None:

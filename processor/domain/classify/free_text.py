@@ -13,7 +13,7 @@ from processor.domain.classify.normalise import tokens_of
 from processor.domain.classify.reading import Clause, Message
 from processor.domain.classify.words import en, mixed, pt
 from processor.domain.classify.words.rule import FreeTextRule
-from processor.domain.models import Intent
+from processor.domain.models.enums import Intent
 
 # --- free-text rules -------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from processor.domain.classify.normalise import tokens_of
 from processor.domain.classify.words import en, mixed
-from processor.domain.models import Intent
+from processor.domain.models.enums import Intent
 
 
 @dataclass(frozen=True, slots=True)

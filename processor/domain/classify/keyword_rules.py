@@ -22,7 +22,7 @@ from processor.domain.classify.keyword import (
 from processor.domain.classify.normalise import TOKEN
 from processor.domain.classify.reading import Message
 from processor.domain.classify.words import en, mixed
-from processor.domain.models import Intent
+from processor.domain.models.enums import Intent
 
 if TYPE_CHECKING:
     from processor.domain.classify.keyword_sets import KeywordSet

@@ -20,7 +20,7 @@ from processor.domain.classify.keyword_rules import keyword_reply
 from processor.domain.classify.languages import EVERYDAY_OPT_OUT, HELP, LANGUAGES, OPT_IN, OPT_OUT
 from processor.domain.classify.typos import longest_repair, reject_typo_collisions, typo_tables
 from processor.domain.classify.words import en
-from processor.domain.models import Intent
+from processor.domain.models.enums import Intent
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from processor.domain.classify.classification import KeywordConfigError
 from processor.domain.classify.keyword import FILLERS, OPT_OUT_FILLER, Keyword, compact_of
 from processor.domain.classify.reading import STRETCHED
 from processor.domain.classify.words import characters, en
-from processor.domain.models import Intent
+from processor.domain.models.enums import Intent
 
 if TYPE_CHECKING:
     from processor.domain.classify.keyword_sets import KeywordSet
