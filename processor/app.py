@@ -30,7 +30,7 @@ from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
 from processor.adapters.topic_admin import TopicSetupError
 from processor.config import load_gateways
-from processor.domain.gateways import GatewayConfigError
+from processor.domain.gateways.parsing import GatewayConfigError
 from processor.logs import configure_logging
 from processor.pipeline import BatchProcessor
 from processor.ports import Clock, SystemClock

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from processor.domain.gateways import GatewayConfigError, Gateways, parse_gateways
+from processor.domain.gateways.config import Gateways
+from processor.domain.gateways.parsing import GatewayConfigError, parse_gateways
 
 
 def load_gateways(path: Path | None) -> Gateways:

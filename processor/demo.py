@@ -42,7 +42,7 @@ from processor.app import start_worker
 from processor.cli.evidence import read_history
 from processor.cli.evidence import render as render_evidence
 from processor.config import load_gateways
-from processor.domain.gateways import MANUAL_PERMISSION, Gateways
+from processor.domain.gateways.config import MANUAL_PERMISSION, Gateways
 from processor.domain.models.enums import CommandType, SendKind
 from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.domain.models.outputs import ConsentEvent, SendResult

@@ -20,9 +20,9 @@ from typing import Any
 import msgspec
 
 from processor import codec
-from processor.domain.consent import Decision, PhoneState, SendLog, SubKey, due_at
+from processor.domain.consent.state import Decision, PhoneState, SendLog, SubKey, due_at
 from processor.domain.engine import Input, cause_id, decide
-from processor.domain.gateways import Gateways
+from processor.domain.gateways.config import Gateways
 from processor.domain.ids import joined_id
 from processor.domain.models.enums import SendStatus
 from processor.domain.models.inputs import Command, InboundMessage, SendRequest

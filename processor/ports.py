@@ -9,7 +9,7 @@ from typing import Protocol
 
 import msgspec
 
-from processor.domain.consent import PhoneState, SendLog
+from processor.domain.consent.state import PhoneState, SendLog
 from processor.domain.models.subscription import Subscription
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 
-from processor.domain.consent import due_at
+from processor.domain.consent.state import due_at
 from processor.domain.models.enums import CommandType
 from processor.domain.models.inputs import Command
 from processor.ports import ConsentStore, DueWindow, WindowSettlement

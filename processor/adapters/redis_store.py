@@ -35,7 +35,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from processor.domain.consent import PhoneState, SendLog, SubKey, due_at
+from processor.domain.consent.state import PhoneState, SendLog, SubKey, due_at
 from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
 from processor.domain.models.inputs import SendRequest
 from processor.domain.models.subscription import Subscription

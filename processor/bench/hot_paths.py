@@ -20,7 +20,7 @@ from processor.bench.codec import bench_codec
 from processor.bench.report import median
 from processor.bench.workload import Workload, bench_gateways
 from processor.domain.classify import languages
-from processor.domain.consent import PhoneState
+from processor.domain.consent.state import PhoneState
 from processor.domain.engine import decide
 from processor.pipeline import encode_decision
 from processor.topics import Topic

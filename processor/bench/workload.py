@@ -16,7 +16,8 @@ from typing import Any
 import phonenumbers
 
 from processor import codec
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways, parse_gateways
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION, Gateways
+from processor.domain.gateways.parsing import parse_gateways
 from processor.domain.models.enums import CommandType, ImportStatus, SendKind
 from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.pipeline import InputRecord

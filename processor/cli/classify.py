@@ -25,7 +25,7 @@ from processor.config import load_gateways
 from processor.domain.classify.classification import KeywordConfigError
 from processor.domain.classify.classifier import classify
 from processor.domain.classify.keyword_sets import DEFAULT_KEYWORDS, KeywordSet
-from processor.domain.gateways import GatewayConfigError
+from processor.domain.gateways.parsing import GatewayConfigError
 
 # Lines are written in batches: one write per this many lines keeps the output buffered.
 BATCH_LINES = 2048

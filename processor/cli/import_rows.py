@@ -29,7 +29,8 @@ from tqdm import tqdm
 
 from processor import codec
 from processor.config import load_gateways
-from processor.domain.gateways import GatewayConfigError, Gateways
+from processor.domain.gateways.config import Gateways
+from processor.domain.gateways.parsing import GatewayConfigError
 from processor.domain.models.enums import CommandType, ImportStatus
 from processor.domain.models.outputs import CommandResult
 from processor.ingress.bodies import ApiCommandType, BodyError, CommandBody, command_record

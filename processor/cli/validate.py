@@ -25,7 +25,7 @@ from processor.codec.errors import shorten
 from processor.codec.fields import NO_REGIONS
 from processor.codec.schemas import validator_for
 from processor.config import load_gateways
-from processor.domain.gateways import GatewayConfigError
+from processor.domain.gateways.parsing import GatewayConfigError
 from processor.settings import Settings, SettingsError
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import msgspec
 
 from processor import codec
-from processor.domain.consent import PhoneState
+from processor.domain.consent.state import PhoneState
 from processor.domain.models.enums import ConsentSource, ConsentStatus
 from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 from processor.ports import ConsentStore

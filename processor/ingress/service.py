@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 from processor import codec
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
 from processor.config import load_gateways
-from processor.domain.gateways import Gateways
+from processor.domain.gateways.config import Gateways
 from processor.domain.models.enums import CommandType
 from processor.ingress.bodies import (
     BodyError,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from processor.domain.gateways import parse_duration_ms
+from processor.domain.gateways.parsing import parse_duration_ms
 from processor.domain.models.enums import ConsentSource, ConsentStatus
 from processor.domain.models.outputs import ConsentEvent
 

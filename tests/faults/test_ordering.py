@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from processor import codec
-from processor.domain.gateways import MANUAL_PERMISSION
+from processor.domain.gateways.config import MANUAL_PERMISSION
 from processor.domain.models.enums import CommandType, SendDebug, SendKind, SendStatus
 from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.topics import Topic

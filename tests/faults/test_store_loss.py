@@ -36,7 +36,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from processor import codec
 from processor.adapters.kafka_clients import kafka_client_options
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.gateways import MANUAL_PERMISSION
+from processor.domain.gateways.config import MANUAL_PERMISSION
 from processor.domain.models.enums import (
     CommandType,
     ConsentStatus,

@@ -37,9 +37,9 @@ from msgspec.structs import replace
 
 from processor import codec
 from processor.adapters.kafka_clients import kafka_client_options
-from processor.domain.consent import PhoneState
+from processor.domain.consent.state import PhoneState
 from processor.domain.engine import Input, decide
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION, Gateways
 from processor.domain.models.enums import (
     CommandType,
     ConsentSource,

@@ -12,7 +12,7 @@ from processor.adapters.redis_store import (
     pack_subscription,
     unpack_subscription,
 )
-from processor.domain.consent import SendLog
+from processor.domain.consent.state import SendLog
 from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
 from processor.domain.models.inputs import SendRequest
 from processor.domain.models.subscription import Subscription

@@ -6,8 +6,9 @@ import pytest
 from msgspec.structs import replace
 
 from processor.domain.classify.classifier import classify
-from processor.domain.consent import IN, NO, OUT, PENDING, Decision, decide_inbound
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION
+from processor.domain.consent.inbound_rules import decide_inbound
+from processor.domain.consent.state import IN, NO, OUT, PENDING, Decision
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION
 from processor.domain.models.enums import (
     CommandOutcome,
     CommandType,

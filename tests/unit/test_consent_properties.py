@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from processor.domain.consent import Decision, PhoneState, due_at
+from processor.domain.consent.state import Decision, PhoneState, due_at
 from processor.domain.engine import Input, cause_id, decide
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION, Gateways
 from processor.domain.models.enums import (
     CommandType,
     ConsentStatus,

@@ -91,7 +91,7 @@ def test_the_settings_configmap_is_settings_the_processor_accepts() -> None:
     settings = Settings.from_env(data)  # an unknown CG_ variable would raise
     assert settings.partitions == int(data["CG_PARTITIONS"])
     gateways = by_kind("ConfigMap")["consent-gate-gateways"]["data"]["gateways.yaml"]
-    from processor.domain.gateways import parse_gateways
+    from processor.domain.gateways.parsing import parse_gateways
 
     parse_gateways(yaml.safe_load(gateways))
     secret = by_kind("Secret")["consent-gate-secrets"]["stringData"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from processor.domain.gateways import GatewayConfigError, parse_gateways
+from processor.domain.gateways.parsing import GatewayConfigError, parse_gateways
 from processor.domain.models.enums import SendDebug, SendKind, SendStatus
 from tests.unit.consent_helpers import HOUR, MINUTE, NOW, Conversation, gateways
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from processor.domain.consent import IN, OUT, PENDING, window_open
-from processor.domain.gateways import MANUAL_PERMISSION
+from processor.domain.consent.send_rules import (
+    MAX_HELD,
+    SEND_RULES,
+    SendContext,
+    decide_send,
+    match_send_rule,
+)
+from processor.domain.consent.state import IN, OUT, PENDING, window_open
+from processor.domain.gateways.config import MANUAL_PERMISSION
 from processor.domain.models.enums import (
     CommandType,
     ConsentSource,
@@ -15,13 +22,6 @@ from processor.domain.models.enums import (
     SendDebug,
     SendKind,
     SendStatus,
-)
-from processor.domain.policy import (
-    MAX_HELD,
-    SEND_RULES,
-    SendContext,
-    decide_send,
-    match_send_rule,
 )
 from tests.unit.consent_helpers import (
     HOUR,
