@@ -7,11 +7,7 @@ import redis.asyncio as aioredis
 from msgspec.structs import replace
 from redis.crc import key_slot
 
-from processor.adapters.redis_store import (
-    RedisConsentStore,
-    pack_subscription,
-    unpack_subscription,
-)
+from processor.adapters.redis_store import RedisConsentStore, pack_subscription, unpack_subscription
 from processor.domain.consent.state import SendLog
 from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
 from processor.domain.models.inputs import SendRequest

@@ -7,7 +7,8 @@ from msgspec.structs import replace
 
 from processor.domain.classify.classifier import classify
 from processor.domain.consent.inbound_rules import decide_inbound
-from processor.domain.consent.state import IN, NO, OUT, PENDING, Decision
+from processor.domain.consent.state import Decision
+from processor.domain.consent.statuses import IN, NO, OUT, PENDING
 from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION
 from processor.domain.models.enums import (
     CommandOutcome,

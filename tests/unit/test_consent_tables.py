@@ -33,7 +33,8 @@ from processor.domain.consent.send_rules import (
     match_send_rule,
     rules_on,
 )
-from processor.domain.consent.state import IN, OUT, PENDING, PHONE_SOURCES, PhoneState, SendLog
+from processor.domain.consent.state import PhoneState, SendLog
+from processor.domain.consent.statuses import IN, OUT, PENDING, PHONE_SOURCES
 from processor.domain.gateways.config import GatewayConfig
 from processor.domain.gateways.config import Gateways as GatewaysConfig
 from processor.domain.gateways.modes import GatewayMode, OptInFlow, modes_of

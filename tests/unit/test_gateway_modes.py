@@ -8,13 +8,8 @@ import enum
 
 import pytest
 
-from processor.domain.consent.inbound_rules import (
-    INBOUND_RULES,
-    Scope,
-    Trigger,
-    match_inbound_rule,
-)
-from processor.domain.consent.state import IN, NO, OUT, PENDING
+from processor.domain.consent.inbound_rules import INBOUND_RULES, Scope, Trigger, match_inbound_rule
+from processor.domain.consent.statuses import IN, NO, OUT, PENDING
 from processor.domain.gateways.config import GatewayConfig
 from processor.domain.gateways.modes import (
     MODE_RULES,

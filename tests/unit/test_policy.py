@@ -11,7 +11,8 @@ from processor.domain.consent.send_rules import (
     decide_send,
     match_send_rule,
 )
-from processor.domain.consent.state import IN, OUT, PENDING, window_open
+from processor.domain.consent.state import window_open
+from processor.domain.consent.statuses import IN, OUT, PENDING
 from processor.domain.gateways.config import MANUAL_PERMISSION
 from processor.domain.models.enums import (
     CommandType,

@@ -11,19 +11,8 @@ from types import MappingProxyType
 from msgspec.structs import replace
 
 from processor.domain.consent.send_rules import release_held
-from processor.domain.consent.state import (
-    ANY_STATUS,
-    IN,
-    NO,
-    OUT,
-    PENDING,
-    PHONE_SOURCES,
-    Decision,
-    Effects,
-    Evidence,
-    PhoneState,
-    has_open_window,
-)
+from processor.domain.consent.state import Decision, Effects, Evidence, PhoneState, has_open_window
+from processor.domain.consent.statuses import ANY_STATUS, IN, NO, OUT, PENDING, PHONE_SOURCES
 from processor.domain.gateways.config import (
     API_PERMISSION,
     MANUAL_PERMISSION,
@@ -40,9 +29,7 @@ from processor.domain.models.enums import (
     ReplyKind,
 )
 from processor.domain.models.inputs import Command
-from processor.domain.models.outputs import (
-    CommandResult,
-)
+from processor.domain.models.outputs import CommandResult
 from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 
 

@@ -10,29 +10,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from processor.domain.classify.classification import Classification
-from processor.domain.consent.state import (
-    ANY_STATUS,
-    IN,
-    NO,
-    OUT,
-    PENDING,
-    PHONE_SOURCES,
-    Decision,
-    Effects,
-    Evidence,
-    PhoneState,
-    window_open,
-)
-from processor.domain.gateways.config import (
-    GatewayConfig,
-)
+from processor.domain.consent.state import Decision, Effects, Evidence, PhoneState, window_open
+from processor.domain.consent.statuses import ANY_STATUS, IN, NO, OUT, PENDING, PHONE_SOURCES
+from processor.domain.gateways.config import GatewayConfig
 from processor.domain.gateways.modes import OptInFlow
-from processor.domain.models.enums import (
-    ConsentSource,
-    ConsentStatus,
-    Intent,
-    ReplyKind,
-)
+from processor.domain.models.enums import ConsentSource, ConsentStatus, Intent, ReplyKind
 from processor.domain.models.inputs import InboundMessage
 from processor.domain.models.subscription import Subscription
 

@@ -20,17 +20,8 @@ from functools import lru_cache
 import msgspec
 from msgspec.structs import replace
 
-from processor.domain.consent.state import (
-    IN,
-    OUT,
-    PENDING,
-    PHONE_SOURCES,
-    Decision,
-    Effects,
-    PhoneState,
-    SendLog,
-    window_open,
-)
+from processor.domain.consent.state import Decision, Effects, PhoneState, SendLog, window_open
+from processor.domain.consent.statuses import IN, OUT, PENDING, PHONE_SOURCES
 from processor.domain.gateways.config import GatewayConfig
 from processor.domain.gateways.modes import GatewayMode, OptInFlow
 from processor.domain.models.enums import ConsentSource, ReplyKind, SendDebug, SendKind, SendStatus

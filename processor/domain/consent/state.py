@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 import msgspec
 from msgspec.structs import replace
 
-from processor.domain.gateways.config import (
-    GatewayConfig,
-)
+from processor.domain.consent.statuses import IN, OUT, PENDING
+from processor.domain.gateways.config import GatewayConfig
 from processor.domain.ids import derived_id
 from processor.domain.models.enums import (
     ConsentSource,
@@ -36,14 +35,6 @@ if TYPE_CHECKING:
     from processor.domain.consent.send_rules import Release
 
 
-NO = ConsentStatus.NO_OPT_IN
-PENDING = ConsentStatus.OPT_IN_PENDING
-IN = ConsentStatus.OPT_IN
-OUT = ConsentStatus.OPT_OUT
-ANY_STATUS = frozenset(ConsentStatus)
-
-# Sources that mean "the phone itself said so": only the phone can undo such an opt-out.
-PHONE_SOURCES = frozenset({ConsentSource.KEYWORD, ConsentSource.CONFIRMATION})
 
 SubKey = tuple[str, str | None]
 

@@ -7,11 +7,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from processor.domain.models.enums import (
-    CommandType,
-    ImportStatus,
-    SendKind,
-)
+from processor.domain.models.enums import CommandType, ImportStatus, SendKind
 from processor.domain.models.wire import (
     MAX_PERMISSIONS,
     Body,

@@ -7,10 +7,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from processor.domain.models.enums import (
-    ConsentSource,
-    ConsentStatus,
-)
+from processor.domain.models.enums import ConsentSource, ConsentStatus
 from processor.domain.models.inputs import SendRequest
 from processor.domain.models.outputs import ConsentSnapshot
 from processor.domain.models.wire import (

@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import msgspec
 from msgspec import Meta
 
-from processor.domain.models.enums import (
-    ReplyKind,
-)
+from processor.domain.models.enums import ReplyKind
 
 SCHEMA_VERSION = 1
 # send-result is at version 2: a debug value consumers act on (Frequency Cap) and Held for
