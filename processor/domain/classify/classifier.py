@@ -22,6 +22,10 @@ Rules, in the order they run (``Classification.rule`` names the one that fired):
 * ``stop_emoji``: a message made only of stop-sign emoji, reviewed.
 * ``review:<why>``: intent none, but an operator should look (``review=True``).
 * ``none``.
+
+Where they live: the keyword rules and the review in ``keyword_rules.py``, the free-text rules
+engine in ``free_text.py`` (the rules themselves, per language, in ``words/``), repair in
+``typos.py``; how far each reaches in ``tuning.py``. This module runs them in order.
 """
 
 from __future__ import annotations

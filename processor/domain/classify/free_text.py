@@ -15,8 +15,6 @@ from processor.domain.classify.words import en, mixed, pt
 from processor.domain.classify.words.rule import FreeTextRule
 from processor.domain.models.enums import Intent
 
-# --- free-text rules -------------------------------------------------------------------------
-
 
 def _alternation(phrases: Iterable[str]) -> str:
     forms = {" ".join(tokens_of(phrase)) for phrase in phrases} - {""}

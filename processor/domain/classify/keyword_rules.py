@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from processor.domain.classify.keyword_sets import KeywordSet
 
 
-# --- keyword rules ---------------------------------------------------------------------------
-
 
 def split_segments(tokens: Sequence[str], keywords: KeywordSet) -> list[Segment] | None:
     """Splits tokens into keywords and filler phrases; None if they cannot be.

@@ -7,8 +7,6 @@ import unicodedata
 
 from processor.domain.classify.words import characters
 
-# --- normalisation ---------------------------------------------------------------------------
-
 _QUOTES = {"'": "‘’‚‛′ʼ´`ʹ", '"': "“”„‟″«»"}
 _REGIONAL_A, _REGIONAL_Z = 0x1F1E6, 0x1F1FF
 # Letters drawn in emoji boxes ("🅂🅃🄾🄿" are NFKC'd; negative circled/squared ones are not).

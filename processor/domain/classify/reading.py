@@ -13,8 +13,6 @@ if TYPE_CHECKING:
     from processor.domain.classify.free_text import CompiledRule
 
 
-# --- reading a message -----------------------------------------------------------------------
-
 # A sentence ends at ! ? ; … or a new line anywhere, and at . : before a space ("5.30" stays);
 # a clause also at a comma or a dash between spaces.
 _SENTENCE_END = re.compile(r"((?:[!?;\n\u2026]|[.:](?=\s|$))+)")

@@ -98,8 +98,9 @@ NEGATIONS = ("dont", "do not", "never", "didnt", "did not", "not", "wont", "will
 # A negation right after these is a demand, not a negation: "WHY don't you stop", "IF you don't
 # stop texting me I'll report you".
 NEGATION_OVERRIDES = ("why", "if", "unless")
-# ...unless the subject goes on to ask: "I SAID stop texting me", "I WANT to stop receiving
-# these". The second person is always a request: "I want YOU to stop texting me".
+# A subject (``mixed.SUBJECTS``) makes a statement unless it goes on to ask: "I SAID stop
+# texting me", "I WANT to stop receiving these". The second person is always a request: "I
+# want YOU to stop texting me".
 REQUEST_VERBS = ("said", "say", "told", "tell", "asked", "ask", "asking", "am", "repeat",
                  "mean", "meant", "demand", "beg", "begging", "already", "want", "wanna",
                  "would", "like", "really", "just", "wish", "need")
