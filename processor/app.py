@@ -36,7 +36,8 @@ from processor.adapters.kafka.source import KafkaSource
 from processor.adapters.kafka.topic_admin import TopicSetupError
 from processor.adapters.redis_connection import connection_options
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
-from processor.domain.gateways import GatewayConfigError, Gateways
+from processor.domain.gateways.config import Gateways
+from processor.domain.gateways.parsing import GatewayConfigError
 from processor.logs import configure_logging
 from processor.metrics import Metrics
 from processor.pipeline import BatchProcessor

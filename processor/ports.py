@@ -22,8 +22,8 @@ from typing import NamedTuple, Protocol
 
 import msgspec
 
-from processor.domain.consent import PhoneState, SendLog
-from processor.domain.models import Subscription
+from processor.domain.consent.state import PhoneState, SendLog
+from processor.domain.models.subscription import Subscription
 from processor.topics import Topic
 
 

@@ -18,7 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from processor.domain.gateways import GatewayConfigError, Gateways, parse_gateways
+from processor.domain.gateways.config import Gateways
+from processor.domain.gateways.parsing import GatewayConfigError, parse_gateways
 from processor.topics import TopicNames
 
 

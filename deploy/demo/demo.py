@@ -43,16 +43,10 @@ from processor.adapters.redis_keys import delete_keys
 from processor.app import start_worker
 from processor.cli.evidence import read_history
 from processor.cli.evidence import render as render_evidence
-from processor.domain.gateways import MANUAL_PERMISSION, Gateways
-from processor.domain.models import (
-    Command,
-    CommandType,
-    ConsentEvent,
-    InboundMessage,
-    SendKind,
-    SendRequest,
-    SendResult,
-)
+from processor.domain.gateways.config import MANUAL_PERMISSION, Gateways
+from processor.domain.models.enums import CommandType, SendKind
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import ConsentEvent, SendResult
 from processor.ingress.service import start_ingress
 from processor.ingress.signatures import TWILIO_SIGNATURE_HEADER, twilio_signature
 from processor.ingress.tokens import Permission, hash_token

@@ -13,14 +13,10 @@ from typing import Any
 
 import orjson
 
-from processor.domain.consent import SendLog
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    SendKind,
-    SendRequest,
-    Subscription,
-)
+from processor.domain.consent.state import SendLog
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
+from processor.domain.models.inputs import SendRequest
+from processor.domain.models.subscription import Subscription
 
 # Stored codes: append only, never renumber (they are in every stored subscription).
 STATUS_CODES: Mapping[ConsentStatus, int] = MappingProxyType({

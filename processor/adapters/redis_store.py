@@ -52,8 +52,8 @@ from processor.adapters.redis_scripts import (
     RESTORE_SCRIPT,
     SETTLE_SCRIPT,
 )
-from processor.domain.consent import PhoneState, SendLog, SubKey, due_at
-from processor.domain.models import Subscription
+from processor.domain.consent.state import PhoneState, SendLog, SubKey, due_at
+from processor.domain.models.subscription import Subscription
 from processor.logs import mask_phone
 from processor.ports import (
     NO_PROGRESS,

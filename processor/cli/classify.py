@@ -21,13 +21,10 @@ from typing import BinaryIO
 
 import orjson
 
-from processor.domain.gateways import GatewayConfigError
-from processor.domain.keywords import (
-    DEFAULT_KEYWORDS,
-    KeywordConfigError,
-    KeywordSet,
-    classify,
-)
+from processor.domain.classify.classification import KeywordConfigError
+from processor.domain.classify.classifier import classify
+from processor.domain.classify.keyword_sets import DEFAULT_KEYWORDS, KeywordSet
+from processor.domain.gateways.parsing import GatewayConfigError
 from processor.settings import load_gateways
 
 # Lines are written in batches: one write per this many lines keeps the output buffered.

@@ -26,7 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from processor import codec
 from processor.adapters.kafka.clients import kafka_client_options
-from processor.domain.models import ConsentEvent
+from processor.domain.models.outputs import ConsentEvent
 from processor.settings import Settings, SettingsError
 from processor.topics import Topic
 

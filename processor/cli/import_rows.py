@@ -28,8 +28,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tqdm import tqdm
 
 from processor import codec
-from processor.domain.gateways import GatewayConfigError, Gateways
-from processor.domain.models import CommandResult, CommandType, ImportStatus
+from processor.domain.gateways.config import Gateways
+from processor.domain.gateways.parsing import GatewayConfigError
+from processor.domain.models.enums import CommandType, ImportStatus
+from processor.domain.models.outputs import CommandResult
 from processor.ingress.bodies import ApiCommandType, BodyError, CommandBody, command_record
 from processor.ingress.tokens import Permission
 from processor.settings import Settings, SettingsError, load_gateways

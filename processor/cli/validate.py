@@ -24,7 +24,7 @@ from processor.codec import RECORDS, DecodeError, ErrorType, RecordCodec
 from processor.codec.errors import shorten
 from processor.codec.fields import NO_REGIONS
 from processor.codec.schemas import validator_for
-from processor.domain.gateways import GatewayConfigError
+from processor.domain.gateways.parsing import GatewayConfigError
 from processor.settings import Settings, SettingsError, load_gateways
 
 

@@ -31,7 +31,8 @@ from processor.codec.records import (
     RecordCodec,
 )
 from processor.codec.times import format_time
-from processor.domain.models import Command, InboundMessage, SendRequest, Subscription
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.topics import INPUT_TOPICS, Topic
 
 __all__ = [

@@ -33,14 +33,9 @@ from msgspec import inspect as mi
 from processor.codec.errors import DecodeError, ErrorType, json_type, shorten, show, wrong_type
 from processor.codec.phones import E164, normalise_phone
 from processor.codec.times import INPUT_TIME, OUTPUT_TIME, parse_time
-from processor.domain.keywords import canonical_keyword
-from processor.domain.models import (
-    BASE64_PATTERN,
-    SCHEMA_VERSION,
-    CommandType,
-    InputTime,
-    Time,
-)
+from processor.domain.classify.keyword import canonical_keyword
+from processor.domain.models.enums import CommandType
+from processor.domain.models.wire import BASE64_PATTERN, SCHEMA_VERSION, InputTime, Time
 
 NO_REGIONS: Mapping[str, str] = {}
 _BASE64 = re.compile(BASE64_PATTERN)

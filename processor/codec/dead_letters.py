@@ -6,7 +6,8 @@ import hashlib
 from collections.abc import Iterable
 
 from processor.codec.errors import DecodeError, ErrorType, shorten
-from processor.domain.models import MAX_REASON, DeadLetter
+from processor.domain.models.outputs import DeadLetter
+from processor.domain.models.wire import MAX_REASON
 
 # The most of a failed record's value a dead letter keeps (64 KiB; 87 KiB as base64).
 MAX_KEPT_VALUE = 65536

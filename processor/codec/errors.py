@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from processor.domain.models import ErrorType
+from processor.domain.models.enums import ErrorType
 
 __all__ = ["DecodeError", "ErrorType", "json_type", "shorten", "show", "wrong_type"]
 

@@ -10,7 +10,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from processor.codec.checks import NO_REGIONS
-from processor.domain.models import BASE64_PATTERN
+from processor.domain.models.wire import BASE64_PATTERN
 
 __all__ = ["BASE64_PATTERN", "NO_REGIONS", "E164Phone", "Field", "InputPhone", "Kind", "Shape",
            "kind_of"]

@@ -21,7 +21,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers.phonemetadata import PhoneMetadata
 
-from processor.domain.models import DIALABLE_PATTERN, E164_PATTERN
+from processor.domain.models.wire import DIALABLE_PATTERN, E164_PATTERN
 
 __all__ = ["DIALABLE", "DIALABLE_PATTERN", "E164", "E164_PATTERN", "generic_normalised",
            "normalise_phone"]

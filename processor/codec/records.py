@@ -32,7 +32,19 @@ from processor.codec.checks import (
 from processor.codec.errors import DecodeError
 from processor.codec.fields import Field, Shape, kind_of
 from processor.codec.times import INPUT_TIME, OUTPUT_TIME, format_time, parse_time
-from processor.domain.models import (
+from processor.domain.models.enums import ErrorType
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import (
+    CommandResult,
+    ConsentEvent,
+    DeadLetter,
+    Header,
+    Notice,
+    OutboundMessage,
+    SendResult,
+)
+from processor.domain.models.subscription import Subscription
+from processor.domain.models.wire import (
     GATEWAY_PATTERN,
     KEYWORD_PATTERN,
     MAX_BODY,
@@ -43,19 +55,7 @@ from processor.domain.models import (
     REPLY_KINDS,
     SUBSCRIPTION_GATEWAY_PATTERN,
     TOPIC_PATTERN,
-    Command,
-    CommandResult,
-    ConsentEvent,
-    DeadLetter,
-    ErrorType,
-    Header,
-    InboundMessage,
     InputTime,
-    Notice,
-    OutboundMessage,
-    SendRequest,
-    SendResult,
-    Subscription,
     Time,
 )
 from processor.topics import Topic

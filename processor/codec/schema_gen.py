@@ -32,11 +32,11 @@ from msgspec import inspect as mi
 
 from processor.codec.checks import _GATEWAY_NOT_REQUIRED, COMMAND_TYPE_FIELDS
 from processor.codec.records import INPUT_RECORDS, RECORDS, field_extra, versions
-from processor.domain.models import (
+from processor.domain.models.inputs import Command
+from processor.domain.models.wire import (
     INPUT_TIME_PATTERN,
     OUTPUT_TIME_PATTERN,
     SCHEMA_VERSION,
-    Command,
     InputTime,
     Time,
 )

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from processor.codec.errors import DecodeError, ErrorType, show
-from processor.domain.models import INPUT_TIME_PATTERN, OUTPUT_TIME_PATTERN
+from processor.domain.models.wire import INPUT_TIME_PATTERN, OUTPUT_TIME_PATTERN
 
 __all__ = ["INPUT_TIME", "INPUT_TIME_PATTERN", "OUTPUT_TIME", "OUTPUT_TIME_PATTERN", "format_time",
            "parse_time"]

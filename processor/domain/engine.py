@@ -3,11 +3,13 @@ send policy. Pure: the same state, input, configuration and time give the same d
 
 from __future__ import annotations
 
-from processor.domain.consent import Decision, PhoneState, decide_command, decide_inbound
-from processor.domain.gateways import Gateways
-from processor.domain.keywords import classify
-from processor.domain.models import Command, InboundMessage, SendRequest
-from processor.domain.policy import decide_send
+from processor.domain.classify.classifier import classify
+from processor.domain.consent.command_rules import decide_command
+from processor.domain.consent.inbound_rules import decide_inbound
+from processor.domain.consent.send_rules import decide_send
+from processor.domain.consent.state import Decision, PhoneState
+from processor.domain.gateways.config import Gateways
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 
 Input = InboundMessage | SendRequest | Command
 

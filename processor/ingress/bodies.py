@@ -14,15 +14,9 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 
 from processor import codec
-from processor.domain.models import (
-    SCHEMA_VERSION,
-    Command,
-    CommandType,
-    ImportStatus,
-    InboundMessage,
-    SendKind,
-    SendRequest,
-)
+from processor.domain.models.enums import CommandType, ImportStatus, SendKind
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.wire import SCHEMA_VERSION
 
 
 class ApiCommandType(enum.StrEnum):

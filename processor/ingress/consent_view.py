@@ -9,8 +9,9 @@ from __future__ import annotations
 import msgspec
 
 from processor import codec
-from processor.domain.consent import PhoneState
-from processor.domain.models import GLOBAL_GATEWAY, ConsentSource, ConsentStatus, Subscription
+from processor.domain.consent.state import PhoneState
+from processor.domain.models.enums import ConsentSource, ConsentStatus
+from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 from processor.ports import ConsentStore
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from processor import codec
-from processor.domain.gateways import Gateways
+from processor.domain.gateways.config import Gateways
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9._:-]")
 

@@ -28,8 +28,8 @@ from redis.exceptions import RedisError
 
 from processor import codec
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
-from processor.domain.gateways import Gateways
-from processor.domain.models import CommandType
+from processor.domain.gateways.config import Gateways
+from processor.domain.models.enums import CommandType
 from processor.ingress.bodies import (
     BodyError,
     CommandBody,

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION
 
 
 class Permission(enum.StrEnum):

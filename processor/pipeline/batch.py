@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from processor import codec
-from processor.domain.consent import Decision, PhoneState, SendLog, SubKey, due_at
+from processor.domain.consent.state import Decision, PhoneState, SendLog, SubKey, due_at
 from processor.domain.engine import Input, decide
-from processor.domain.gateways import Gateways
-from processor.domain.models import Subscription
+from processor.domain.gateways.config import Gateways
+from processor.domain.models.subscription import Subscription
 from processor.pipeline.keying import phone_key, subscription_key
 from processor.pipeline.outcomes import (
     Encoded,

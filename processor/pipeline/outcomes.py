@@ -28,14 +28,9 @@ import msgspec
 from processor import codec
 from processor.domain.engine import Input, cause_id
 from processor.domain.ids import joined_id
-from processor.domain.models import (
-    Command,
-    ConsentSnapshot,
-    InboundMessage,
-    OutboundMessage,
-    SendRequest,
-    SendStatus,
-)
+from processor.domain.models.enums import SendStatus
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import ConsentSnapshot, OutboundMessage
 from processor.pipeline.keying import phone_key
 from processor.ports import OutputRecord
 from processor.topics import Topic

@@ -1,8 +1,8 @@
 """The subscription timer: which subscriptions' time has come, as expire_window commands.
 
 A subscription is due when its confirmation window closes or when the campaign sends it holds
-for the phone's quiet hours become sendable (``processor.domain.consent.due_at``); both wait in
-the same index and take the same path. The timer only asks; the expiry or the release is
+for the phone's quiet hours become sendable (``processor.domain.consent.state.due_at``); both
+wait in the same index and take the same path. The timer only asks; the expiry or the release is
 decided by the worker's exactly-once path when the command comes back from sms.commands (a
 tick cannot carry its own offset). So a tick may be lost or decide nothing (a worker whose
 clock lags decides it 'early'); the entry is therefore not dropped when a tick is sent but
@@ -15,8 +15,9 @@ from __future__ import annotations
 import uuid
 
 from processor import codec
-from processor.domain.consent import due_at
-from processor.domain.models import Command, CommandType
+from processor.domain.consent.state import due_at
+from processor.domain.models.enums import CommandType
+from processor.domain.models.inputs import Command
 from processor.pipeline.keying import phone_key
 from processor.ports import ConsentStore, DueWindow, OutputRecord, WindowSettlement
 from processor.topics import Topic

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from processor.domain.gateways import parse_duration_ms
-from processor.domain.models import ConsentEvent, ConsentSource, ConsentStatus
+from processor.domain.gateways.parsing import parse_duration_ms
+from processor.domain.models.enums import ConsentSource, ConsentStatus
+from processor.domain.models.outputs import ConsentEvent
 
 _MS_PER_DAY = 86_400_000
 SEPARATOR = "|"

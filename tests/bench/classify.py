@@ -12,7 +12,8 @@ from __future__ import annotations
 import random
 import time
 
-from processor.domain.keywords import DEFAULT_KEYWORDS, KeywordSet, classify
+from processor.domain.classify.classifier import classify
+from processor.domain.classify.keyword_sets import DEFAULT_KEYWORDS, KeywordSet
 
 _CHAT: tuple[str, ...] = (
     "ok", "Thanks!", "see you soon", "lol", "On my way", "k", "Sure", "love you", "np",

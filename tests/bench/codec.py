@@ -20,14 +20,12 @@ from processor.codec import (
     encode_send_result,
     format_time,
 )
-from processor.domain.models import (
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendStatus
+from processor.domain.models.outputs import (
     ConsentEvent,
     ConsentSnapshot,
-    ConsentSource,
-    ConsentStatus,
     OutboundMessage,
     SendResult,
-    SendStatus,
 )
 
 _SUBSCRIBERS = 1000

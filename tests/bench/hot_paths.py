@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from processor import codec
-from processor.domain import keyword_lists
-from processor.domain.consent import PhoneState
+from processor.domain.classify import languages
+from processor.domain.consent.state import PhoneState
 from processor.domain.engine import decide
 from processor.pipeline.batch import encode_decision
 from processor.topics import Topic
@@ -27,7 +27,7 @@ from tests.support.workload import Workload, bench_gateways
 
 # Every default keyword of every language, as an exact-match set.
 _EXACT_KEYWORDS = frozenset(
-    word.upper() for table in (keyword_lists.OPT_OUT, keyword_lists.OPT_IN, keyword_lists.HELP)
+    word.upper() for table in (languages.OPT_OUT, languages.OPT_IN, languages.HELP)
     for words in table.values() for word in words)
 
 # bench_codec's operations and the topic whose records the baseline uses for each.

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
 from processor.app import tune_gc
-from processor.domain.models import Subscription
+from processor.domain.models.subscription import Subscription
 from processor.pipeline import BatchProcessor, InputRecord
 from processor.ports import (
     NO_PROGRESS,

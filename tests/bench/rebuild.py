@@ -22,13 +22,9 @@ from processor.adapters.kafka.clients import kafka_client_options
 from processor.adapters.kafka.recovery import rebuild_partition
 from processor.adapters.kafka.topic_admin import raise_topic_errors, wait_for_leaders
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    SendKind,
-    SendRequest,
-    Subscription,
-)
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
+from processor.domain.models.inputs import SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.settings import Settings
 from processor.topics import Topic
 

@@ -15,14 +15,9 @@ import redis.asyncio as aioredis
 
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    InboundMessage,
-    SendKind,
-    SendRequest,
-    Subscription,
-)
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
+from processor.domain.models.inputs import InboundMessage, SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.pipeline import BatchProcessor, InputRecord
 from processor.pipeline.outcomes import outcome_id
 from processor.ports import ManualClock, PhoneWrite

@@ -32,7 +32,7 @@ from processor import codec
 from processor.adapters.kafka.clients import kafka_client_options
 from processor.adapters.kafka.topic_admin import create_topics
 from processor.adapters.redis_keys import count_keys, delete_keys
-from processor.domain.models import SendStatus
+from processor.domain.models.enums import SendStatus
 from processor.settings import Settings
 from processor.topics import INPUT_TOPICS, Topic
 from tests.bench.broker import (

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from processor.app import start_worker
-from processor.domain.gateways import Gateways
+from processor.domain.gateways.config import Gateways
 from processor.logs import configure_logging
 from processor.pipeline import BatchOutcome, BatchProcessor, InputRecord
 from processor.ports import NO_PROGRESS, Clock, ConsentStore, Progress

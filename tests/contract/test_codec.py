@@ -56,30 +56,31 @@ from processor.codec.phones import DIALABLE, DIALABLE_PATTERN
 from processor.codec.records import GATEWAY_PATTERN, KEYWORD_PATTERN, TOPIC_PATTERN
 from processor.codec.schemas import SCHEMA_DIR, load_schema, registry, validator_for
 from processor.codec.times import INPUT_TIME, OUTPUT_TIME, parse_time
-from processor.domain.keywords import KeywordSet, canonical_keyword, classify
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
-    Command,
+from processor.domain.classify.classifier import classify
+from processor.domain.classify.keyword import canonical_keyword
+from processor.domain.classify.keyword_sets import KeywordSet
+from processor.domain.models.enums import (
     CommandOutcome,
-    CommandResult,
     CommandType,
-    ConsentEvent,
-    ConsentSnapshot,
     ConsentSource,
     ConsentStatus,
-    DeadLetter,
     ImportStatus,
-    InboundMessage,
-    Notice,
-    OutboundMessage,
     ReplyKind,
     SendDebug,
     SendKind,
-    SendRequest,
-    SendResult,
     SendStatus,
-    Subscription,
 )
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import (
+    CommandResult,
+    ConsentEvent,
+    ConsentSnapshot,
+    DeadLetter,
+    Notice,
+    OutboundMessage,
+    SendResult,
+)
+from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 from processor.topics import Topic
 
 INPUT_RECORDS = ("inbound", "send-request", "command")

@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from processor.cli.validate import validate_lines
 from processor.codec import RECORDS, DecodeError, ErrorType, fields, phones, records, times
 from processor.codec.schemas import SCHEMA_DIR, load_schema, validator_for
-from processor.domain.models import (
+from processor.domain.models.enums import (
     CommandOutcome,
     CommandType,
     ConsentSource,

@@ -8,7 +8,7 @@ import pytest
 
 from processor import codec
 from processor.codec import DecodeError, ErrorType
-from processor.domain.models import SendDebug, SendStatus
+from processor.domain.models.enums import SendDebug, SendStatus
 
 V2 = {"schema_version": 2, "request_id": "r1", "to": "+12015550123", "gateway": "acme-us",
       "status": "Held", "debug": None, "detail": "Quiet hours", "message_id": None,

@@ -33,21 +33,12 @@ from msgspec.structs import replace
 
 from processor import codec
 from processor.adapters.kafka.clients import kafka_client_options
-from processor.domain.consent import PhoneState
+from processor.domain.consent.state import PhoneState
 from processor.domain.engine import decide
-from processor.domain.gateways import Gateways
-from processor.domain.models import (
-    Command,
-    CommandResult,
-    ConsentEvent,
-    ConsentSource,
-    ConsentStatus,
-    OutboundMessage,
-    SendDebug,
-    SendRequest,
-    SendResult,
-    SendStatus,
-)
+from processor.domain.gateways.config import Gateways
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendDebug, SendStatus
+from processor.domain.models.inputs import Command, SendRequest
+from processor.domain.models.outputs import CommandResult, ConsentEvent, OutboundMessage, SendResult
 from processor.settings import Settings
 from processor.topics import INPUT_TOPICS, Topic
 from tests.support.workload import Workload

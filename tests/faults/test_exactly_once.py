@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from processor.domain.gateways import Gateways
+from processor.domain.gateways.config import Gateways
 from tests.faults.conftest import (
     TransactionProbe,
     WorkerLauncher,

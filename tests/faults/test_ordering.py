@@ -18,16 +18,9 @@ from pathlib import Path
 import pytest
 
 from processor import codec
-from processor.domain.gateways import MANUAL_PERMISSION
-from processor.domain.models import (
-    Command,
-    CommandType,
-    InboundMessage,
-    SendDebug,
-    SendKind,
-    SendRequest,
-    SendStatus,
-)
+from processor.domain.gateways.config import MANUAL_PERMISSION
+from processor.domain.models.enums import CommandType, SendDebug, SendKind, SendStatus
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.topics import Topic
 from tests.faults.conftest import WorkerLauncher, wait_for
 from tests.support.harness import Stack, private_stack, running_worker

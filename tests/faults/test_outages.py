@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from processor.domain.gateways import Gateways
+from processor.domain.gateways.config import Gateways
 from tests.faults.conftest import PrivateRedis, WorkerLauncher, WorkerProcess, wait_for
 from tests.faults.exactly_once import (
     read_committed_outputs,

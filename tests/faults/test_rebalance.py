@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from processor.domain.gateways import Gateways
+from processor.domain.gateways.config import Gateways
 from tests.faults.conftest import (
     TransactionProbe,
     WorkerLauncher,

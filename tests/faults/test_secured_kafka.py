@@ -28,7 +28,7 @@ from processor.adapters.kafka.clients import (
     kafka_client_options,
     probe_kafka,
 )
-from processor.domain.models import SendDebug, SendStatus
+from processor.domain.models.enums import SendDebug, SendStatus
 from processor.topics import Topic
 from tests.faults.conftest import WorkerLauncher, wait_for
 from tests.support.consent_helpers import inbound, send

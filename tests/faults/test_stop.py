@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from processor.app import start_worker
-from processor.domain.gateways import Gateways
+from processor.domain.gateways.config import Gateways
 from processor.settings import Settings
 from processor.topics import INPUT_TOPICS
 from tests.faults import exactly_once

@@ -36,20 +36,17 @@ from aiokafka.partitioner import DefaultPartitioner
 from processor import codec
 from processor.adapters.kafka.clients import kafka_client_options
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.gateways import MANUAL_PERMISSION
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
-    Command,
+from processor.domain.gateways.config import MANUAL_PERMISSION
+from processor.domain.models.enums import (
     CommandType,
     ConsentStatus,
-    InboundMessage,
     SendDebug,
     SendKind,
-    SendRequest,
-    SendResult,
     SendStatus,
-    Subscription,
 )
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.outputs import SendResult
+from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 from processor.settings import Settings
 from processor.topics import Topic
 from tests.faults.conftest import PrivateRedis, WorkerLauncher, WorkerProcess, wait_for

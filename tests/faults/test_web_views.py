@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from processor.domain.models import SendDebug, SendStatus
+from processor.domain.models.enums import SendDebug, SendStatus
 from processor.topics import INPUT_TOPICS, Topic
 from tests.faults.conftest import WorkerLauncher, WorkerProcess, wait_for
 from tests.support.consent_helpers import send

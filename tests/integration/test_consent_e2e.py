@@ -23,22 +23,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from msgspec.structs import replace
 
-from processor.domain.consent import Decision, PhoneState, due_at
+from processor.domain.consent.state import Decision, PhoneState, due_at
 from processor.domain.engine import Input, decide
-from processor.domain.gateways import MANUAL_PERMISSION, Gateways, parse_gateways
-from processor.domain.models import (
-    Command,
-    CommandType,
-    ConsentEvent,
-    ImportStatus,
-    InboundMessage,
-    Notice,
-    OutboundMessage,
-    SendDebug,
-    SendKind,
-    SendResult,
-    SendStatus,
-)
+from processor.domain.gateways.config import MANUAL_PERMISSION, Gateways
+from processor.domain.gateways.parsing import parse_gateways
+from processor.domain.models.enums import CommandType, ImportStatus, SendDebug, SendKind, SendStatus
+from processor.domain.models.inputs import Command, InboundMessage
+from processor.domain.models.outputs import ConsentEvent, Notice, OutboundMessage, SendResult
 from processor.ports import ManualClock
 from processor.topics import Topic
 from tests.support.consent_helpers import HOUR, NOW, command, inbound, send

@@ -18,8 +18,9 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from processor.adapters.kafka.topic_admin import create_topics
 from processor.cli.evidence import e164, read_history, render
-from processor.domain.gateways import MANUAL_PERMISSION
-from processor.domain.models import Command, CommandType, ConsentSource, InboundMessage
+from processor.domain.gateways.config import MANUAL_PERMISSION
+from processor.domain.models.enums import CommandType, ConsentSource
+from processor.domain.models.inputs import Command, InboundMessage
 from processor.topics import Topic
 from tests.support.harness import private_stack, running_worker, settings_for
 from tests.support.stack import KAFKA_BOOTSTRAP, ROOT, unique

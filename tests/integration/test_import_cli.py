@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from processor.cli.import_rows import ImportFileError, import_rows, write_results
-from processor.domain.models import InboundMessage
+from processor.domain.models.inputs import InboundMessage
 from processor.topics import Topic
 from tests.support.harness import private_stack, running_worker
 from tests.support.ingress_harness import GATEWAYS

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
-from processor.domain.models import Command, CommandType, ConsentStatus, SendKind, SendRequest
+from processor.domain.models.enums import CommandType, ConsentStatus, SendKind
+from processor.domain.models.inputs import Command, SendRequest
 from processor.topics import Topic
 from tests.support.harness import running_worker
 from tests.support.ingress_harness import TWILIO_TOKEN, IngressUnderTest, ingress_under_test

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from twilio.request_validator import RequestValidator
 
-from processor.domain.models import InboundMessage
+from processor.domain.models.inputs import InboundMessage
 from processor.ingress.signatures import BODY_SIGNATURE_HEADER, body_signature
 from processor.ingress.tokens import Permission
 from processor.topics import Topic

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.models import CommandType, ConsentStatus, SendStatus
+from processor.domain.models.enums import CommandType, ConsentStatus, SendStatus
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord, batch, outcomes
 from processor.pipeline.window_timer import WindowTimer
 from processor.ports import ConsentStore, ManualClock, PhoneWrite, VersionConflictError

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from processor import codec
-from processor.domain.models import ConsentStatus, InboundMessage, SendStatus
+from processor.domain.models.enums import ConsentStatus, SendStatus
+from processor.domain.models.inputs import InboundMessage
 from processor.topics import Topic
 from tests.support.consent_helpers import send
 from tests.support.harness import private_stack, running_worker

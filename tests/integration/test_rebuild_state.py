@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from processor.adapters.redis_keys import delete_keys
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.models import ConsentStatus, SendDebug, SendStatus
+from processor.domain.models.enums import ConsentStatus, SendDebug, SendStatus
 from processor.settings import Settings
 from processor.topics import Topic
 from tests.support.consent_helpers import inbound, send

@@ -20,7 +20,7 @@ from redis.crc import key_slot
 
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.models import SendStatus
+from processor.domain.models.enums import SendStatus
 from processor.pipeline import BatchProcessor, InputRecord
 from processor.ports import (
     ManualClock,

@@ -9,14 +9,10 @@ from redis.crc import key_slot
 
 from processor.adapters.redis_packing import pack_subscription, unpack_subscription
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.consent import SendLog
-from processor.domain.models import (
-    ConsentSource,
-    ConsentStatus,
-    SendKind,
-    SendRequest,
-    Subscription,
-)
+from processor.domain.consent.state import SendLog
+from processor.domain.models.enums import ConsentSource, ConsentStatus, SendKind
+from processor.domain.models.inputs import SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.ports import (
     PhoneWrite,
     Progress,

@@ -15,7 +15,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from processor import codec
-from processor.domain.models import ConsentEvent, ConsentSource, ConsentStatus
+from processor.domain.models.enums import ConsentSource, ConsentStatus
+from processor.domain.models.outputs import ConsentEvent
 from processor.ports import ManualClock
 from processor.reports.counts import day_of, render
 from processor.reports.from_topic import build_report, topic_partitions

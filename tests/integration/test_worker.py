@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from processor import codec
-from processor.domain.models import ConsentStatus, ReplyKind, SendDebug, SendStatus
+from processor.domain.models.enums import ConsentStatus, ReplyKind, SendDebug, SendStatus
 from processor.pipeline.runner import Runner
 from processor.topics import INPUT_TOPICS, Topic
 from tests.support.consent_helpers import inbound, send

@@ -9,20 +9,19 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from processor.domain.consent import Decision, PhoneState, due_at
+from processor.domain.consent.state import Decision, PhoneState, due_at
 from processor.domain.engine import decide
-from processor.domain.gateways import GatewayConfig, Gateways, parse_gateways
-from processor.domain.models import (
-    Command,
+from processor.domain.gateways.config import GatewayConfig, Gateways
+from processor.domain.gateways.parsing import parse_gateways
+from processor.domain.models.enums import (
     CommandType,
     ConsentSource,
     ConsentStatus,
     ImportStatus,
-    InboundMessage,
     SendKind,
-    SendRequest,
-    Subscription,
 )
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.subscription import Subscription
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE

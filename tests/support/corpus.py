@@ -29,16 +29,10 @@ import orjson
 
 from processor import codec
 from processor.adapters.redis_store import RedisConsentStore
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways, parse_gateways
-from processor.domain.models import (
-    Command,
-    CommandType,
-    ConsentStatus,
-    ImportStatus,
-    InboundMessage,
-    SendKind,
-    SendRequest,
-)
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION, Gateways
+from processor.domain.gateways.parsing import parse_gateways
+from processor.domain.models.enums import CommandType, ConsentStatus, ImportStatus, SendKind
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.pipeline import BatchProcessor, InputRecord, OutputRecord
 from processor.ports import ManualClock
 from processor.topics import Topic

@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 
 from processor import codec
-from processor.domain.keywords import classify
-from processor.domain.models import Intent
+from processor.domain.classify.classifier import classify
+from processor.domain.models.enums import Intent
 from processor.domain.quiet_hours import recipient_of
 from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS
 from processor.pipeline import InputRecord, OutputRecord

@@ -22,7 +22,7 @@ from processor.adapters.kafka.clients import kafka_client_options
 from processor.adapters.kafka.topic_admin import create_topics, delete_topics_with_prefix
 from processor.adapters.redis_keys import delete_keys
 from processor.app import Running, start_worker
-from processor.domain.models import Command, InboundMessage, SendRequest
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.ports import Clock
 from processor.settings import Settings
 from processor.topics import Topic

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from processor import ports
-from processor.domain.consent import PhoneState, SendLog, SubKey, due_at
-from processor.domain.models import Subscription
+from processor.domain.consent.state import PhoneState, SendLog, SubKey, due_at
+from processor.domain.models.subscription import Subscription
 from processor.logs import mask_phone
 from processor.ports import NO_PROGRESS, DueWindow, Loaded, PhoneWrite, Progress
 

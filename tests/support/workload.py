@@ -31,15 +31,10 @@ from aiokafka import AIOKafkaProducer
 
 from processor import codec
 from processor.domain.engine import Input
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways, parse_gateways
-from processor.domain.models import (
-    Command,
-    CommandType,
-    ImportStatus,
-    InboundMessage,
-    SendKind,
-    SendRequest,
-)
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION, Gateways
+from processor.domain.gateways.parsing import parse_gateways
+from processor.domain.models.enums import CommandType, ImportStatus, SendKind
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.pipeline import InputRecord
 from processor.settings import Settings
 from processor.topics import Topic

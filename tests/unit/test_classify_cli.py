@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 
 from processor.cli.classify import classify_lines
-from processor.domain.keywords import DEFAULT_KEYWORDS
+from processor.domain.classify.keyword_sets import DEFAULT_KEYWORDS
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDED = {"intent", "keyword", "scope", "language", "confidence", "rule", "review"}

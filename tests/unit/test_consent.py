@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from msgspec.structs import replace
 
-from processor.domain.consent import IN, NO, OUT, PENDING, Decision, decide_inbound
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION
-from processor.domain.keywords import classify
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
+from processor.domain.classify.classifier import classify
+from processor.domain.consent.inbound_rules import decide_inbound
+from processor.domain.consent.state import Decision
+from processor.domain.consent.statuses import IN, NO, OUT, PENDING
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION
+from processor.domain.models.enums import (
     CommandOutcome,
     CommandType,
     ConsentSource,
@@ -19,6 +20,7 @@ from processor.domain.models import (
     SendDebug,
     SendStatus,
 )
+from processor.domain.models.subscription import GLOBAL_GATEWAY
 from tests.support.consent_helpers import (
     HOUR,
     MINUTE,

@@ -21,20 +21,18 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from processor.domain.consent import Decision, PhoneState, due_at
+from processor.domain.consent.state import Decision, PhoneState, due_at
 from processor.domain.engine import Input, cause_id, decide
-from processor.domain.gateways import API_PERMISSION, MANUAL_PERMISSION, Gateways
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
-    Command,
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION, Gateways
+from processor.domain.models.enums import (
     CommandType,
     ConsentStatus,
     ImportStatus,
-    InboundMessage,
     SendKind,
-    SendRequest,
     SendStatus,
 )
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
+from processor.domain.models.subscription import GLOBAL_GATEWAY
 from processor.domain.quiet_hours import recipient_of
 from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS
 from tests.support.consent_helpers import HOUR, NOW, PHONE, command, gateways, inbound, send

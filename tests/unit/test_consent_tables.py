@@ -8,31 +8,37 @@ from collections.abc import Callable, Iterator
 import pytest
 from msgspec.structs import replace
 
-from processor.domain.consent import (
+from processor.domain.classify.classifier import classify
+from processor.domain.consent.command_rules import (
     COMMAND_PERMISSIONS,
     COMMAND_RULES,
-    IN,
-    INBOUND_RULES,
-    OUT,
-    PENDING,
-    PHONE_SOURCES,
     CommandRule,
+    decide_command,
+    match_command_rule,
+)
+from processor.domain.consent.inbound_rules import (
+    INBOUND_RULES,
     InboundRule,
-    PhoneState,
     Scope,
-    SendLog,
     Trigger,
     _trigger,
-    decide_command,
     decide_inbound,
-    match_command_rule,
     match_inbound_rule,
 )
-from processor.domain.gateways import GatewayConfig, GatewayMode
-from processor.domain.gateways import Gateways as GatewaysConfig
-from processor.domain.keywords import classify
-from processor.domain.models import (
-    GLOBAL_GATEWAY,
+from processor.domain.consent.send_rules import (
+    MAX_HELD,
+    SEND_RULES,
+    SendContext,
+    decide_send,
+    match_send_rule,
+    rules_on,
+)
+from processor.domain.consent.state import PhoneState, SendLog
+from processor.domain.consent.statuses import IN, OUT, PENDING, PHONE_SOURCES
+from processor.domain.gateways.config import GatewayConfig
+from processor.domain.gateways.config import Gateways as GatewaysConfig
+from processor.domain.gateways.modes import GatewayMode, OptInFlow, modes_of
+from processor.domain.models.enums import (
     CommandType,
     ConsentSource,
     ConsentStatus,
@@ -41,16 +47,8 @@ from processor.domain.models import (
     SendDebug,
     SendKind,
     SendStatus,
-    Subscription,
 )
-from processor.domain.policy import (
-    MAX_HELD,
-    SEND_RULES,
-    SendContext,
-    decide_send,
-    match_send_rule,
-    rules_on,
-)
+from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 from tests.support.consent_helpers import (
     HOUR,
     NIGHT,
@@ -73,7 +71,7 @@ SCOPED = {Trigger.SCOPE_OPT_OUT, Trigger.CAMPAIGN}
 # The texts an event keeps as evidence: opt-ins and opt-outs, never other words.
 TEXT_KEPT = {Trigger.OPT_OUT, Trigger.SCOPE_OPT_OUT, Trigger.OPT_IN, Trigger.VERIFY,
              Trigger.CAMPAIGN}
-PLAIN_MODES = {GatewayMode.DEFAULT, GatewayMode.MANDATORY, GatewayMode.DISCLAIMER}
+PLAIN_MODES = set(modes_of(OptInFlow.KEYWORD))
 
 
 def target(status: ConsentStatus, keyword: str | None, window: str | None,
@@ -97,7 +95,7 @@ InboundCase = tuple[InboundRule, GatewayConfig, Subscription, Trigger]
 
 def inbound_cases() -> Iterator[InboundCase]:
     for rule in INBOUND_RULES:
-        for mode in sorted(rule.modes):
+        for mode in sorted(mode for flow in rule.flows for mode in modes_of(flow)):
             creates = [True, False] if mode in PLAIN_MODES else [False]
             for create, status, trigger in (
                     (c, s, t) for c in creates for s in sorted(rule.statuses)

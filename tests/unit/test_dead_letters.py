@@ -20,7 +20,7 @@ from processor.codec import (
 )
 from processor.codec.dead_letters import MAX_KEPT_VALUE
 from processor.codec.schemas import validator_for
-from processor.domain.models import DeadLetter
+from processor.domain.models.outputs import DeadLetter
 from processor.topics import INPUT_TOPICS, Topic
 
 INBOUND = {"schema_version": 1, "message_id": "m1", "from": "+12015550123", "to": "12345",

@@ -9,7 +9,8 @@ import pytest
 
 from processor import codec
 from processor.codec.records import MAX_INPUT_BYTES
-from processor.domain.models import MAX_PERMISSIONS, ErrorType
+from processor.domain.models.enums import ErrorType
+from processor.domain.models.wire import MAX_PERMISSIONS
 from processor.topics import INPUT_TOPICS, Topic
 
 

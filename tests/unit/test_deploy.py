@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -91,7 +92,7 @@ def test_the_settings_configmap_is_settings_the_processor_accepts() -> None:
     settings = Settings.from_env(data)  # an unknown CG_ variable would raise
     assert settings.partitions == int(data["CG_PARTITIONS"])
     gateways = by_kind("ConfigMap")["consent-gate-gateways"]["data"]["gateways.yaml"]
-    from processor.domain.gateways import parse_gateways
+    from processor.domain.gateways.parsing import parse_gateways
 
     parse_gateways(yaml.safe_load(gateways))
     secret = by_kind("Secret")["consent-gate-secrets"]["stringData"]
@@ -261,8 +262,16 @@ def test_the_package_list_is_the_source_tree() -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel `pip wheel` builds from the checkout (once for the module)."""
     out = tmp_path_factory.mktemp("wheel")
+    # From a copy of what the build reads: setuptools reuses a checkout's build/ directory, so
+    # a module moved out of processor/ would still be in a wheel built in place.
+    source = tmp_path_factory.mktemp("wheel-source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("processor", "schemas"):
+        shutil.copytree(ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(out), str(ROOT)],
+                    "--no-build-isolation", "-w", str(out), str(source)],
                    check=True, capture_output=True, timeout=300)
     [built] = out.glob("*.whl")
     return built

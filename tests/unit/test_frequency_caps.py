@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from processor.domain.gateways import GatewayConfigError, parse_gateways
-from processor.domain.models import SendDebug, SendKind, SendStatus
+from processor.domain.gateways.parsing import GatewayConfigError, parse_gateways
+from processor.domain.models.enums import SendDebug, SendKind, SendStatus
 from tests.support.consent_helpers import HOUR, MINUTE, NOW, Conversation, gateways
 
 CAP = {"max": 3, "window": "24h"}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from processor import codec
 from processor.domain.engine import Input
 from processor.domain.ids import derived_id, joined_id
-from processor.domain.models import InboundMessage, SendRequest
+from processor.domain.models.inputs import InboundMessage, SendRequest
 from processor.pipeline.outcomes import content_digest
 from tests.contract.test_codec import DOMAIN_RECORDS
 from tests.support.corpus import gateways, read_codec_corpus

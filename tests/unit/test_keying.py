@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from processor import codec
-from processor.domain.consent import PhoneState
+from processor.domain.consent.state import PhoneState
 from processor.domain.engine import decide
 from processor.pipeline.batch import encode_decision
 from processor.pipeline.keying import OUTPUT_KEYING, Key, keeps_input_number

@@ -11,17 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processor.domain import keyword_lists as kl
-from processor.domain import keywords as kw
-from processor.domain.keywords import (
-    DEFAULT_KEYWORDS,
-    Classification,
-    KeywordConfigError,
-    KeywordSet,
-    classify,
-    normalise,
-)
-from processor.domain.models import Intent
+from processor.domain.classify import classifier, free_text, languages, typos
+from processor.domain.classify.classification import Classification, KeywordConfigError
+from processor.domain.classify.classifier import classify
+from processor.domain.classify.keyword_sets import DEFAULT_KEYWORDS, KeywordSet
+from processor.domain.classify.normalise import TOKEN, fold, normalise, tokens_of
+from processor.domain.classify.reading import read_message
+from processor.domain.classify.words import en, mixed
+from processor.domain.models.enums import Intent
 
 TABLE = Path(__file__).resolve().parents[1] / "data" / "classifier_labelled.jsonl"
 # Categories where every message must come out exactly as labelled.
@@ -141,17 +138,17 @@ def test_confidence_is_certain_only_for_keywords(outcomes: list[Outcome]) -> Non
 
 def test_every_free_text_rule_fires_on_the_table(outcomes: list[Outcome]) -> None:
     fired = {o.got.rule.rsplit(":", 1)[-1] for o in outcomes}
-    assert [rule.name for rule in kl.FREE_TEXT_RULES if rule.name not in fired] == []
+    assert [rule.name for rule in languages.FREE_TEXT_RULES if rule.name not in fired] == []
 
 
 def test_rule_needs_are_necessary(outcomes: list[Outcome]) -> None:
     """Whenever a rule's pattern matches a clause, the clause holds its `needs` words: the
     needs (and so the gate built from them) never hide a match."""
     for outcome in outcomes:
-        folded = kw._fold(outcome.row.body)
-        message = kw._read(outcome.row.body, folded, kw._TOKEN.findall(folded), True, ())
+        folded = fold(outcome.row.body)
+        message = read_message(outcome.row.body, folded, TOKEN.findall(folded), True, ())
         for clause in message.clauses:
-            for compiled in kw._RULES:
+            for compiled in free_text.RULES:
                 if compiled.regex.search(clause.text):
                     missing = [group for group in compiled.needs
                                if group.isdisjoint(clause.tokens)]
@@ -202,6 +199,27 @@ def test_negation_keeps_the_subscriber() -> None:
         assert classify(body).intent is Intent.NONE, body
 
 
+# Chat opening with "No" and a word that is not about messages is not "no messages"
+# (issue 15: "No sh*t, but I wasn't surprised" opted the phone out). The true cases stay.
+@pytest.mark.parametrize("body", [
+    "No sh*t, but I wasn't surprised…", "No shit, but I wasn't surprised…", "No shit",
+    "No shit!", "No shit, Sherlock", "no crap, really?", "No bs, I saw it myself",
+    "No bullshit, I mean it", "No way!", "No problem, see you at 5", "No worries",
+    "No stuff left at the store, sorry", "no garbage", "No nonsense", "No junk",
+])
+def test_no_and_a_word_not_about_messages_is_chat(body: str) -> None:
+    assert classify(body).intent is Intent.NONE, classify(body)
+
+
+@pytest.mark.parametrize("body", [
+    "No more texts", "no more messages please", "No thanks, stop", "No texts please",
+    "no spam", "No messages anymore", "no more texting me", "No more", "stop this crap",
+    "stop sending me this shit", "no more crap", "No alerts",
+])
+def test_no_and_the_messages_still_opts_out(body: str) -> None:
+    assert classify(body).intent is Intent.OPT_OUT, classify(body)
+
+
 def test_normalise() -> None:
     assert normalise("  ＳＴＯＰ\u200b!! 🛑 ") == "stop"
     assert normalise("“Arrêt”") == "arret"
@@ -210,8 +228,9 @@ def test_normalise() -> None:
 
 # --- properties -----------------------------------------------------------------------------
 
-ALL_DEFAULT_KEYWORDS = sorted({word for table in (kl.OPT_OUT, kl.OPT_IN, kl.HELP)
-                               for words in table.values() for word in words})
+ALL_DEFAULT_KEYWORDS = sorted({
+    word for table in (languages.OPT_OUT, languages.OPT_IN, languages.HELP)
+    for words in table.values() for word in words})
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 WHITESPACE = " \t\n\u00a0\u3000\u2009"
 # "?" is left out on purpose: "YES?" is a question, not consent (see the test above).
@@ -255,11 +274,11 @@ def test_any_text_classifies_and_only_keywords_opt_in(body: str) -> None:
         assert got.rule in {"exact", "repeat", "short_reply", "campaign", "scoped", "spelled_out"}
 
 
-OPT_OUT_KEYWORDS = sorted({word for words in kl.OPT_OUT.values() for word in words})
-OPT_IN_KEYWORDS = sorted({word for words in kl.OPT_IN.values() for word in words})
+OPT_OUT_KEYWORDS = sorted({word for words in languages.OPT_OUT.values() for word in words})
+OPT_IN_KEYWORDS = sorted({word for words in languages.OPT_IN.values() for word in words})
 
 
-@given(st.sampled_from(OPT_OUT_KEYWORDS), st.sampled_from(kl.POLITENESS + kl.OPT_OUT_FILLERS),
+@given(st.sampled_from(OPT_OUT_KEYWORDS), st.sampled_from(mixed.POLITENESS + mixed.OPT_OUT_FILLERS),
        st.booleans())
 def test_politeness_around_an_opt_out_keyword_still_opts_out(keyword: str, filler: str,
                                                              before: bool) -> None:
@@ -270,7 +289,7 @@ def test_politeness_around_an_opt_out_keyword_still_opts_out(keyword: str, fille
 @given(st.sampled_from(OPT_IN_KEYWORDS), st.from_regex(r"[a-z]{2,9}", fullmatch=True))
 def test_an_opt_in_keyword_with_any_other_word_is_not_consent(keyword: str, word: str) -> None:
     """"Yes I'll be there" is not consent: only politeness may ride along with an opt-in."""
-    riders = {token for phrase in kl.POLITENESS for token in phrase.split()}
+    riders = {token for phrase in mixed.POLITENESS for token in phrase.split()}
     if word in riders or word in {k.lower() for k in ALL_DEFAULT_KEYWORDS}:
         return
     for body in (f"{keyword} {word}", f"{word} {keyword}"):
@@ -286,11 +305,11 @@ def test_an_opt_out_word_beats_any_other_keyword(first: str, second: str) -> Non
 
 def test_no_filler_phrase_holds_a_keyword() -> None:
     """Longer phrases win: a filler such as "ya basta" would swallow the keyword BASTA."""
-    keywords = {" ".join(kw._tokens_of(word)) for word in ALL_DEFAULT_KEYWORDS}
-    fillers = (kl.POLITENESS + kl.SIGNATURES + kl.OPT_OUT_FILLERS + kl.KEYWORD_OBJECTS
-               + kl.MESSAGING_NOUNS + kl.HELP_FILLERS)
+    keywords = {" ".join(tokens_of(word)) for word in ALL_DEFAULT_KEYWORDS}
+    fillers = (mixed.POLITENESS + en.SIGNATURES + mixed.OPT_OUT_FILLERS + en.KEYWORD_OBJECTS
+               + mixed.MESSAGING_NOUNS + en.HELP_FILLERS)
     assert [(filler, keyword) for filler in fillers for keyword in keywords
-            if f" {keyword} " in f" {' '.join(kw._tokens_of(filler))} "] == []
+            if f" {keyword} " in f" {' '.join(tokens_of(filler))} "] == []
 
 
 # --- keyword sets ---------------------------------------------------------------------------
@@ -437,13 +456,14 @@ def test_repair_skips_tokens_too_long_to_be_keywords(monkeypatch: pytest.MonkeyP
     """Found in review: repairing a 64 kB one-word body took a second (quadratic in its
     length) and stalled the worker's event loop; such a token can never be a keyword."""
     seen: list[int] = []
-    real = kw._unglued
+    real = typos.unglued
 
     def spy(token: str, keywords: KeywordSet) -> tuple[str, ...]:
         seen.append(len(token))
         return real(token, keywords)
 
-    monkeypatch.setattr(kw, "_unglued", spy)
+    monkeypatch.setattr(typos, "unglued", spy)
+    monkeypatch.setattr(classifier, "unglued", spy)
     assert classify("a" * 64_000).intent is Intent.NONE
     assert classify("stopplease").intent is Intent.OPT_OUT  # a glued pair is still repaired
     assert classify("STOO" + "O" * 20 + "P").intent is Intent.OPT_OUT  # stretched letters too

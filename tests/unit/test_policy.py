@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from processor.domain.consent import IN, OUT, PENDING, window_open
-from processor.domain.gateways import MANUAL_PERMISSION
-from processor.domain.models import (
+from processor.domain.consent.send_rules import (
+    MAX_HELD,
+    SEND_RULES,
+    SendContext,
+    decide_send,
+    match_send_rule,
+)
+from processor.domain.consent.state import window_open
+from processor.domain.consent.statuses import IN, OUT, PENDING
+from processor.domain.gateways.config import MANUAL_PERMISSION
+from processor.domain.models.enums import (
     CommandType,
     ConsentSource,
     ConsentStatus,
@@ -15,13 +23,6 @@ from processor.domain.models import (
     SendDebug,
     SendKind,
     SendStatus,
-)
-from processor.domain.policy import (
-    MAX_HELD,
-    SEND_RULES,
-    SendContext,
-    decide_send,
-    match_send_rule,
 )
 from tests.support.consent_helpers import (
     HOUR,

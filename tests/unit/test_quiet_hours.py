@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from processor.domain.consent import due_at
-from processor.domain.gateways import MANUAL_PERMISSION
-from processor.domain.models import CommandType, ReplyKind, SendDebug, SendKind, SendStatus
+from processor.domain.consent.state import due_at
+from processor.domain.gateways.config import MANUAL_PERMISSION
+from processor.domain.models.enums import CommandType, ReplyKind, SendDebug, SendKind, SendStatus
 from processor.domain.quiet_hours import (
     LOCAL,
     Hours,

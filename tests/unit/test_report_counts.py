@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from processor.domain.models import ConsentEvent, ConsentSource, ConsentStatus
+from processor.domain.models.enums import ConsentSource, ConsentStatus
+from processor.domain.models.outputs import ConsentEvent
 from processor.reports.counts import count_events, opt_ins_and_outs, report, since_ms
 
 DAY = 86_400_000

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from processor.domain.gateways import (
-    API_PERMISSION,
-    MANUAL_PERMISSION,
-    GatewayConfigError,
-    RevocationScope,
-    parse_gateways,
-)
-from processor.domain.models import (
+from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION, RevocationScope
+from processor.domain.gateways.parsing import GatewayConfigError, parse_gateways
+from processor.domain.models.enums import (
     CommandType,
     ConsentSource,
     ConsentStatus,

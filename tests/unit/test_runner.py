@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from processor import codec
-from processor.domain.models import ConsentStatus, SendDebug, SendStatus
+from processor.domain.models.enums import ConsentStatus, SendDebug, SendStatus
 from processor.pipeline import BatchProcessor, InputRecord
 from processor.pipeline.runner import Runner
 from processor.ports import ManualClock, OnRead, Rebuilt

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from processor.domain.models import Command, InboundMessage, SendKind, SendRequest
+from processor.domain.models.enums import SendKind
+from processor.domain.models.inputs import Command, InboundMessage, SendRequest
 from processor.topics import Topic
 from tests.support.workload import CHURN, REALISTIC, build_workload
 

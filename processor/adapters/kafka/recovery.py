@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processor import codec
 from processor.adapters.kafka.clients import kafka_client_options
-from processor.domain.models import Subscription
+from processor.domain.models.subscription import Subscription
 from processor.ports import ConsentStore, OnRead, Rebuilt
 from processor.settings import Settings
 from processor.topics import Topic

@@ -20,32 +20,18 @@ from functools import lru_cache
 import msgspec
 from msgspec.structs import replace
 
-from processor.domain.consent import (
-    IN,
-    OUT,
-    PENDING,
-    PHONE_SOURCES,
-    Decision,
-    Effects,
-    PhoneState,
-    SendLog,
-    window_open,
-)
-from processor.domain.gateways import GatewayConfig, GatewayMode
-from processor.domain.models import (
-    ConsentSource,
-    ReplyKind,
-    SendDebug,
-    SendKind,
-    SendRequest,
-    SendStatus,
-    Subscription,
-)
+from processor.domain.consent.state import Decision, Effects, PhoneState, SendLog, window_open
+from processor.domain.consent.statuses import IN, OUT, PENDING, PHONE_SOURCES
+from processor.domain.gateways.config import GatewayConfig
+from processor.domain.gateways.modes import GatewayMode, OptInFlow
+from processor.domain.models.enums import ConsentSource, ReplyKind, SendDebug, SendKind, SendStatus
+from processor.domain.models.inputs import SendRequest
+from processor.domain.models.subscription import Subscription
 from processor.domain.quiet_hours import Blocked, QuietHours, format_instant, recipient_of
 
 # The most requests held for one subscription while its phone is asked for consent.
 MAX_HELD = 10
-_CONSENT_MODE = GatewayMode.CONSENT_REQUEST
+_CONSENT_FLOW = OptInFlow.CONSENT_REQUEST
 
 
 class SendContext(msgspec.Struct, frozen=True, gc=False):
@@ -155,15 +141,15 @@ SEND_RULES: tuple[SendRule, ...] = (
     # consent_request: while the phone is being asked, requests wait (in order), a bounded
     # number: they live in the subscription's state until the phone answers.
     SendRule("held_full",
-             lambda c: (c.gw.mode is GatewayMode.CONSENT_REQUEST and window_open(c.target, c.now)
+             lambda c: (c.gw.flow is _CONSENT_FLOW and window_open(c.target, c.now)
                         and len(c.target.held) >= MAX_HELD),
              SendStatus.ERROR, SendDebug.OPT_IN_PENDING,
              lambda c: f"{MAX_HELD} messages are already held until the phone answers the "
-                       "consent request", on_gateway=lambda gw: gw.mode is _CONSENT_MODE),
+                       "consent request", on_gateway=lambda gw: gw.flow is _CONSENT_FLOW),
     SendRule("hold_for_consent",
-             lambda c: c.gw.mode is GatewayMode.CONSENT_REQUEST and window_open(c.target, c.now),
+             lambda c: c.gw.flow is _CONSENT_FLOW and window_open(c.target, c.now),
              SendStatus.HELD, None, lambda c: "Held until the phone answers the consent request",
-             on_gateway=lambda gw: gw.mode is _CONSENT_MODE),
+             on_gateway=lambda gw: gw.flow is _CONSENT_FLOW),
     SendRule("opt_in_pending", lambda c: c.target.status is PENDING,
              SendStatus.ERROR, SendDebug.OPT_IN_PENDING, _window_text),
     # Twilio campaign rule: a keyword send needs an opt-in to that very keyword.
@@ -179,15 +165,15 @@ SEND_RULES: tuple[SendRule, ...] = (
              lambda c: "No Opt-In; campaign (marketing) sends need an opt-in in every mode"),
     # Movius "Opt-In with Consent", first contact: ask instead of sending.
     SendRule("request_consent",
-             lambda c: (c.gw.mode is GatewayMode.CONSENT_REQUEST and c.target.status is not IN
+             lambda c: (c.gw.flow is _CONSENT_FLOW and c.target.status is not IN
                         and c.gw.consent_request_to_new_numbers),
              SendStatus.HELD, None,
              lambda c: "The phone was sent a request to opt in",
-             on_gateway=lambda gw: gw.mode is _CONSENT_MODE),
+             on_gateway=lambda gw: gw.flow is _CONSENT_FLOW),
     SendRule("consent_required", lambda c: c.gw.requires_consent and c.target.status is not IN,
              SendStatus.ERROR, SendDebug.NO_OPT_IN,
              lambda c: ("No Opt-In; consent requests to numbers that never texted are off "
-                        "for this gateway" if c.gw.mode is GatewayMode.CONSENT_REQUEST
+                        "for this gateway" if c.gw.flow is _CONSENT_FLOW
                         else "No Opt-In"),
              on_gateway=lambda gw: gw.requires_consent),
     # MobileConnect: a keyword-scoped short code needs at least one opted-in keyword.
@@ -278,7 +264,7 @@ def _apply(fx: Effects, ctx: SendContext, rule: SendRule) -> None:
 
 def _forward(fx: Effects, ctx: SendContext) -> None:
     gl = ctx.gateway_level
-    if ctx.gw.mode is GatewayMode.DISCLAIMER and not gl.disclaimer_sent:
+    if ctx.gw.rules.disclaimer_first and not gl.disclaimer_sent:
         # Movius "Opt-In Disclaimer": the first message a phone gets is preceded by it.
         fx.reply(ctx.gw, gl, ReplyKind.DISCLAIMER, in_reply_to=None)
         fx.store(replace(gl, disclaimer_sent=True))

@@ -1,221 +1,23 @@
-"""Gateway configuration: opt-in mode, keyword sets, windows and reply templates.
-
-Parsed from a plain mapping (the YAML file is read by ``processor.settings``), validated once at
-start: every problem is reported with its path (``gateways.sc-12345.mode: ...``).
-"""
+"""Gateway configuration from the parsed YAML mapping, validated once at start: every problem is
+reported with its path (``gateways.sc-12345.mode: ...``)."""
 
 from __future__ import annotations
 
-import enum
 import string
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from processor.domain.keywords import DEFAULT_KEYWORDS, KeywordConfigError, KeywordSet
-from processor.domain.models import ReplyKind
-from processor.domain.quiet_hours import QuietHours
-from processor.domain.quiet_hours_rules import DEFAULT_QUIET_HOURS
-
-# The permission a command's actor needs for manual/API opt-in and opt-out (Mogli's
-# "Manual Opt-In/Opt-Out" permission set) and for clearing a global opt-out.
-MANUAL_PERMISSION = "manual_opt_in_out"
-API_PERMISSION = "api_opt_in_out"
-
-
-class GatewayMode(enum.StrEnum):
-    DEFAULT = "default"  # everyone may be texted until they opt out (Mogli default)
-    MANDATORY = "mandatory"  # only Opt-In may be texted (Mogli mandatory opt-in)
-    DOUBLE_OPT_IN = "double_opt_in"  # opt-in keyword -> pending; verification keyword confirms
-    CONSENT_REQUEST = "consent_request"  # Movius "Opt-In with Consent"
-    DISCLAIMER = "disclaimer"  # Movius "Opt-In Disclaimer"
-
-
-class RevocationScope(enum.StrEnum):
-    """What a phone's STOP revokes: the gateway it texted, or every gateway of the brand (the
-    FCC's 2024 order: a revocation by any reasonable means covers the sender's messages)."""
-
-    GATEWAY = "gateway"
-    BRAND = "brand"
-
-
-@dataclass(frozen=True, slots=True)
-class FrequencyCap:
-    """At most ``max_sends`` campaign sends to a phone in any rolling ``window_ms``, counted
-    per gateway or, with ``per_keyword``, per campaign keyword (each keyword a subject; sends
-    without one count for the gateway). Florida's FTSA: three on the same subject in 24 hours.
-    """
-
-    max_sends: int
-    window_ms: int
-    per_keyword: bool = False
-
-    def describe(self) -> str:
-        per = " per campaign keyword" if self.per_keyword else ""
-        return f"{self.max_sends} campaign sends in {self.window}{per}"
-
-    @property
-    def window(self) -> str:
-        """The window as the statutes say it ("24 hours"), in hours up to four days."""
-        hours, rest = divmod(self.window_ms, 3_600_000)
-        if not rest and 0 < hours <= 96:
-            return f"{hours} hour{'s' if hours != 1 else ''}"
-        return describe_duration(self.window_ms)
-
-
-# Modes in which only an Opt-In subscription may be texted.
-CONSENT_REQUIRED_MODES = frozenset(
-    {GatewayMode.MANDATORY, GatewayMode.DOUBLE_OPT_IN, GatewayMode.CONSENT_REQUEST}
-)
-
-# Variables a template may use; a template naming another is rejected at load.
-TEMPLATE_VARIABLES = frozenset(
-    {"brand", "program", "help_contact", "sender_name", "keyword", "verification",
-     "opt_in_keyword", "window"}
-)
-
-# Defaults follow CTIA's Messaging Principles: HELP names the program and a contact, says
-# "Msg&data rates may apply" and how to stop; an opt-out is confirmed once, with no marketing.
-DEFAULT_TEMPLATES: Mapping[ReplyKind, str] = MappingProxyType({
-    ReplyKind.OPT_OUT_CONFIRMATION:
-        "{brand}: You are unsubscribed and will receive no more messages. "
-        "Reply {opt_in_keyword} to resubscribe.",
-    ReplyKind.OPT_IN_CONFIRMATION:
-        "{brand}: You are subscribed to {program}. Msg frequency varies. "
-        "Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
-    ReplyKind.HELP:
-        "{brand} {program}: for help contact {help_contact}. "
-        "Msg&data rates may apply. Reply STOP to cancel.",
-    ReplyKind.DOUBLE_OPT_IN_REQUEST:
-        "{brand}: Reply {verification} within {window} to confirm your subscription to "
-        "{program}. Msg&data rates may apply. Reply STOP to cancel.",
-    ReplyKind.LATE_CONFIRMATION:
-        "{brand}: Your confirmation window has closed. Text {opt_in_keyword} to subscribe "
-        "again. Reply STOP to cancel.",
-    # Movius "Opt-In with Consent" texts.
-    ReplyKind.CONSENT_REQUEST_MO:
-        "[Auto Message] {sender_name} is trying to reach you. As per company policy, you must "
-        "provide your consent to continue messaging. To opt in, reply {verification}. "
-        "To opt out, reply STOP.",
-    ReplyKind.CONSENT_REQUEST_MT:
-        "[Auto Message] You are trying to reach {sender_name}. As per company policy, you must "
-        "provide your consent in order for your message to be delivered. To opt in, reply "
-        "{verification}. To opt out, reply STOP.",
-    ReplyKind.CONSENT_CONFIRMED:
-        "[Auto Message] Opt in confirmed. If you wish to opt out at any time, reply STOP.",
-    ReplyKind.CONSENT_DECLINED:
-        "[Auto Message] Opt out confirmed. If you change your mind, reply {opt_in_keyword}.",
-    ReplyKind.DISCLAIMER:
-        "[Auto Message] You are receiving text messages from {brand}. "
-        "Msg&data rates may apply. Reply STOP to opt out.",
-    ReplyKind.NOTICE_CONSENT_REQUESTED_MO:
-        "[Auto Message] Your contact has been sent a request to opt in. Once they accept, you "
-        "will be able to message with your contact.",
-    ReplyKind.NOTICE_CONSENT_REQUESTED_MT:
-        "[Auto Message] A contact has attempted to send you a message. As per company policy, "
-        "they have been sent a request to opt in. Once confirmed, you will be able to "
-        "send/receive messages.",
-    ReplyKind.NOTICE_OPTED_IN:
-        "[Auto Message] Your contact has opted in. You may continue to send/receive messages.",
-    ReplyKind.NOTICE_OPTED_OUT:
-        "[Auto Message] Your contact has opted out. No further messages can be sent to this "
-        "contact until they have provided their consent again.",
-    ReplyKind.NOTICE_EXPIRED:
-        "[Auto Message] Your contact did not answer the request to opt in within {window}. "
-        "Messages held for them were not sent.",
-})
+from processor.domain.classify.classification import KeywordConfigError
+from processor.domain.classify.keyword_sets import KeywordSet
+from processor.domain.gateways.config import FrequencyCap, GatewayConfig, Gateways, RevocationScope
+from processor.domain.gateways.modes import MODE_RULES, GatewayMode
+from processor.domain.gateways.templates import DEFAULT_TEMPLATES, TEMPLATE_VARIABLES
+from processor.domain.models.enums import ReplyKind
 
 
 class GatewayConfigError(ValueError):
     """The gateway configuration cannot be used; the message names the path and the problem."""
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayConfig:
-    id: str
-    mode: GatewayMode = GatewayMode.DEFAULT
-    number: str | None = None  # the sending number or short code
-    brand: str = "consent-gate"
-    program: str = "text messages"
-    help_contact: str = "the sender of these messages"
-    # consent_request mode: the person customers are trying to reach, and who gets notices
-    # when the customer texts first.
-    sender_name: str = "our team"
-    owner: str | None = None
-    create_opt_in_on_incoming: bool = False
-    # A keyword-scoped short code sends only to phones opted in to at least one keyword.
-    keyword_scoped: bool = False
-    pending_window_ms: int = 24 * 3600 * 1000
-    # Texting a consent request to a number that never texted us is itself an unsolicited
-    # text, so it is off unless the gateway's owner turns it on.
-    consent_request_to_new_numbers: bool = False
-    default_region: str | None = None
-    keywords: KeywordSet = DEFAULT_KEYWORDS
-    templates: Mapping[ReplyKind, str] = field(default_factory=lambda: DEFAULT_TEMPLATES)
-    # Campaign sends inside the recipient's quiet hours are held (quiet_hours: enforce | off).
-    quiet_hours: bool = True
-    quiet_hours_rules: QuietHours = field(default=DEFAULT_QUIET_HOURS, repr=False)
-    frequency_cap: FrequencyCap | None = None
-
-    def render(self, kind: ReplyKind, *, keyword: str | None = None) -> str:
-        """The text of a reply or notice, with the gateway's variables filled in."""
-        return self.templates[kind].format_map({
-            "brand": self.brand,
-            "program": self.program,
-            "help_contact": self.help_contact,
-            "sender_name": self.sender_name,
-            "keyword": keyword or "",
-            "verification": self.keywords.verification,
-            "opt_in_keyword": "START",
-            "window": describe_duration(self.pending_window_ms),
-        })
-
-    @property
-    def requires_consent(self) -> bool:
-        return self.mode in CONSENT_REQUIRED_MODES
-
-
-@dataclass(frozen=True, slots=True)
-class Gateways:
-    """All configured gateways; an unknown gateway id gets the defaults (an opt-out on a
-    gateway nobody configured must still be honoured, never dropped)."""
-
-    default: GatewayConfig = field(default_factory=lambda: GatewayConfig(id="*"))
-    by_id: Mapping[str, GatewayConfig] = field(default_factory=dict)
-    # Per brand (a gateway's `brand`): what a STOP to one of its gateways revokes.
-    revocation_scopes: Mapping[str, RevocationScope] = field(default_factory=dict)
-
-    def get(self, gateway_id: str) -> GatewayConfig:
-        found = self.by_id.get(gateway_id)
-        return found if found is not None else replace(self.default, id=gateway_id)
-
-    def revocation_scope(self, gw: GatewayConfig) -> RevocationScope:
-        return self.revocation_scopes.get(gw.brand, RevocationScope.GATEWAY)
-
-    def brand_gateways(self, gw: GatewayConfig, touched: Iterable[str] = ()) -> tuple[
-            GatewayConfig, ...]:
-        """The other gateways a STOP to ``gw`` revokes: none with the gateway scope; with the
-        brand scope every configured gateway of its brand and any gateway in ``touched`` (the
-        phone's subscriptions) whose configuration names the brand, in id order."""
-        if self.revocation_scope(gw) is not RevocationScope.BRAND:
-            return ()
-        ids = {*self.by_id, *touched} - {gw.id, "*"}
-        return tuple(self.get(gid) for gid in sorted(ids) if self.get(gid).brand == gw.brand)
-
-    @property
-    def regions(self) -> Mapping[str, str]:
-        """gateway id -> default region for national phone formats."""
-        return {gid: g.default_region for gid, g in self.by_id.items() if g.default_region}
-
-
-def describe_duration(ms: int) -> str:
-    seconds = ms // 1000
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit[:-1] if count == 1 else unit}"
-    return f"{seconds} seconds"
 
 
 def parse_duration_ms(value: object, path: str) -> int:
@@ -381,7 +183,7 @@ def _parse_gateway(gid: str, raw: dict[str, Any], path: str) -> GatewayConfig:
         _check_template(text, f"{path}.templates.{name}")
         templates[kind] = text
     create_opt_in = bool(raw.get("create_opt_in_on_incoming", False))
-    if create_opt_in and mode in {GatewayMode.DOUBLE_OPT_IN, GatewayMode.CONSENT_REQUEST}:
+    if create_opt_in and MODE_RULES[mode].confirms_consent:
         raise GatewayConfigError(
             f"{path}.create_opt_in_on_incoming: not allowed in mode {mode.value}, where consent "
             "must be confirmed explicitly")
