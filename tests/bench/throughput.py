@@ -289,7 +289,7 @@ def worker_module(code: Path) -> str:
     the package, ``processor/bench/`` in a checkout from before."""
     if (code / "tests" / "bench" / "worker_process.py").is_file():
         return "tests.bench.worker_process"
-    return "tests.bench.worker_process"
+    return "processor.bench.worker_process"
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
