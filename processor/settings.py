@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import yaml
@@ -21,6 +21,8 @@ import yaml
 from processor.domain.gateways.config import Gateways
 from processor.domain.gateways.parsing import GatewayConfigError, parse_gateways
 from processor.topics import TopicNames
+
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
@@ -314,15 +316,21 @@ def load_gateways(path: Path | None) -> Gateways:
     ``processor.domain.gateways``."""
     if path is None:
         return Gateways()
+    return load_yaml_file(path, parse_gateways, GatewayConfigError)
+
+
+def load_yaml_file(path: Path, parse: Callable[[Any], T], error: type[Exception]) -> T:
+    """``parse`` of the YAML mapping in ``path``; every problem (unreadable file, invalid
+    YAML, what ``parse`` refuses by raising ``error``) is raised as ``error`` naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise GatewayConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise GatewayConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise error(f"{path}: not valid YAML ({exc})") from None
     try:
-        return parse_gateways(data)
-    except GatewayConfigError as exc:
-        raise GatewayConfigError(f"{path}: {exc}") from None
+        return parse(data)
+    except error as exc:
+        raise error(f"{path}: {exc}") from None

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from processor.domain.gateways.config import API_PERMISSION, MANUAL_PERMISSION
+from processor.settings import load_yaml_file
 
 
 class Permission(enum.StrEnum):
@@ -124,13 +123,4 @@ def load_tokens(path: Path | None) -> TokenRegistry:
     """The tokens in ``path``; no file means no token is valid (every API call gets 401)."""
     if path is None:
         return TokenRegistry()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise TokenConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise TokenConfigError(f"{path}: not valid YAML ({exc})") from None
-    try:
-        return parse_tokens(data)
-    except TokenConfigError as exc:
-        raise TokenConfigError(f"{path}: {exc}") from None
+    return load_yaml_file(path, parse_tokens, TokenConfigError)

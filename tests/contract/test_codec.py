@@ -82,6 +82,7 @@ from processor.domain.models.outputs import (
 )
 from processor.domain.models.subscription import GLOBAL_GATEWAY, Subscription
 from processor.topics import Topic
+from tests.support.corpus import json_paths
 
 INPUT_RECORDS = ("inbound", "send-request", "command")
 OUTPUT_RECORDS = tuple(name for name in RECORDS if name not in INPUT_RECORDS)
@@ -426,15 +427,6 @@ TRICKY_VALUES = st.one_of(
     st.dictionaries(st.text(max_size=4), st.integers(-5, 5), max_size=2))
 
 
-def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every position in a JSON value whose content can be replaced or deleted."""
-    children: Any = node.items() if isinstance(node, dict) else (
-        enumerate(node) if isinstance(node, list) else ())
-    for key, child in children:
-        yield (*path, key)
-        yield from _paths(child, (*path, key))
-
-
 def _containers(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     if isinstance(node, dict):
         yield path
@@ -464,7 +456,7 @@ def edited_records(draw: st.DrawFn, record: str) -> tuple[dict[str, Any], dict[s
         known = sorted({spec.wire for codec in RECORDS.values() for spec in codec.shape.fields})
         container[draw(st.sampled_from(known) | st.text(max_size=8))] = draw(TRICKY_VALUES)
     else:
-        path = draw(st.sampled_from(list(_paths(obj))))
+        path = draw(st.sampled_from(list(json_paths(obj))))
         parent = _at(obj, path[:-1])
         if action == "set":
             parent[path[-1]] = draw(TRICKY_VALUES)
@@ -636,7 +628,7 @@ def test_schema_and_codec_agree_at_every_length_and_range_bound(record: str) -> 
     base = _example(record)
     values = _boundary_values(_bounds(bundle(schema, registry().resolver(
         base_uri=schema["$id"]))))
-    for path in list(_paths(base)):
+    for path in list(json_paths(base)):
         for value in values:
             obj = copy.deepcopy(base)
             _at(obj, path[:-1])[path[-1]] = value

@@ -537,17 +537,18 @@ _ODD_VALUES: list[Any] = [None, True, 0, 1, -1, 1.0, 1.5, 2**53, 2**63, "", " ",
                           "Opt-In", "keyword", "help", "notice_expired", [], ["x"], {}, {"a": 1}]
 
 
-def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+def json_paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every position in a JSON value whose content can be replaced or deleted."""
     children: Any = node.items() if isinstance(node, dict) else (
         enumerate(node) if isinstance(node, list) else ())
     for key, child in children:
         yield (*path, key)
-        yield from _paths(child, (*path, key))
+        yield from json_paths(child, (*path, key))
 
 
 def _edit_output(rng: random.Random, value: bytes) -> bytes:
     obj = orjson.loads(value)
-    path = rng.choice(list(_paths(obj)))
+    path = rng.choice(list(json_paths(obj)))
     parent = obj
     for key in path[:-1]:
         parent = parent[key]
