@@ -209,12 +209,11 @@ async def run_worker_trial(arena: Arena, workload: Workload, trial: int,
 
 def baseline_gateways(config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` without the settings added since issue 14's baseline (1504ec2)."""
-    newer = {"quiet_hours", "frequency_cap"}
-    return {section: ({k: v for k, v in body.items() if k not in newer}
-                      if section == "defaults" else
-                      {gw: {k: v for k, v in values.items() if k not in newer}
-                       for gw, values in body.items()} if section == "gateways" else body)
-            for section, body in config.items()}
+    def older(settings: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in settings.items() if k not in {"quiet_hours", "frequency_cap"}}
+
+    return {**config, "defaults": older(config.get("defaults", {})),
+            "gateways": {gw: older(values) for gw, values in config.get("gateways", {}).items()}}
 
 
 def trial_settings(base: Settings, gateways_file: Path, name: str) -> Settings:
