@@ -288,12 +288,14 @@ class Runner:
     async def _process_partition(self, slot: PartitionSlot, inputs: list[InputRecord]) -> None:
         number = slot.number
         started = time.monotonic()
+        # The newest record's time in Kafka (LogAppendTime): how long the batch queued.
+        queued = max(0.0, time.time() - inputs[-1].timestamp / 1000)
         offsets = {r.topic: r.offset + 1 for r in inputs}  # the last one of each topic
         progress = Progress(
             committed={t.value: o for t, o in self.source.committed(number).items()},
             covered={t.value: o for t, o in offsets.items()})
         try:
-            outcome = await self._decide_and_commit(slot, inputs, progress, offsets)
+            outcome, decided = await self._decide_and_commit(slot, inputs, progress, offsets)
             self.source.committed_to(number, offsets)
         except SinkFencedError:
             # Another worker owns this number now: drop it and let the rebalance settle.
@@ -335,8 +337,12 @@ class Runner:
             self.metrics.aborted.labels(type(_origin(exc)).__name__).inc()
             self.source.rewind(number)
             raise
-        elapsed = time.monotonic() - started
+        ended = time.monotonic()
+        elapsed = ended - started
         self.metrics.batch_seconds.observe(elapsed)
+        phases = {"queued": queued, "decide": decided - started, "commit": ended - decided}
+        for phase, seconds in phases.items():
+            self.metrics.batch_phase_seconds.labels(phase).observe(seconds)
         self.metrics.batches.inc()
         # Counted per batch, not per record: labels().inc() is not free on the hot path.
         for (topic, kind), count in outcome.counts.items():
@@ -345,7 +351,8 @@ class Runner:
             self.metrics.outputs.labels(topic.value).inc(count)
         log.info("batch committed", partition=number, records=len(inputs),
                  decided=outcome.decided, replayed=outcome.replayed, invalid=outcome.invalid,
-                 outputs=len(outcome.outputs), ms=round(elapsed * 1000, 1))
+                 outputs=len(outcome.outputs), ms=round(elapsed * 1000, 1),
+                 **{f"{phase}_ms": round(seconds * 1000, 1) for phase, seconds in phases.items()})
 
     def stop_partition(self, slot: PartitionSlot, reason: str) -> None:
         """Stops fetching every input topic of the partition number and reports why."""
@@ -355,15 +362,18 @@ class Runner:
         log.error("partition stopped", partition=slot.number, reason=reason)
 
     async def _decide_and_commit(self, slot: PartitionSlot, inputs: list[InputRecord],
-                                 progress: Progress, offsets: dict[Topic, int]) -> BatchOutcome:
+                                 progress: Progress,
+                                 offsets: dict[Topic, int]) -> tuple[BatchOutcome, float]:
         """Decides the batch (store written) and commits its outputs and offsets in one
         transaction; the offsets join it while the batch is being decided. The invalid
-        records are counted once, for the batch that was committed."""
+        records are counted once, for the batch that was committed. Returns the outcome and
+        when it was decided (monotonic)."""
         transaction = await self.sink.begin(slot.number, offsets)
         try:
             outcome = await self.processor.process(inputs, slot.number, progress)
             self.health.redis_ok = True
             recent = self._dlq_limit.check(slot.recent_invalid, outcome.invalid_flags)
+            decided = time.monotonic()
             await transaction.commit(outcome.outputs)
         except BaseException as exc:
             cause = await transaction.abort()
@@ -373,7 +383,7 @@ class Runner:
                 raise cause from exc
             raise
         slot.recent_invalid = recent
-        return outcome
+        return outcome, decided
 
     # Timer -----------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,4 +220,27 @@ async def run_latency(base: Settings, prefix: str, partitions: int, rate: float,
     stats = await worker.stop()
     await drop_trial_keys(settings)
     result["worker"] = stats
+    result["batch_phases"] = batch_phases(worker.log_path, skip=warmup / (seconds + warmup))
     return result
+
+
+PHASES = ("records", "queued_ms", "decide_ms", "commit_ms")
+
+
+def batch_phases(log_path: Path, skip: float) -> dict[str, dict[str, float]]:
+    """Where the worker's batches spent their time (its "batch committed" log lines: how long
+    the newest record had been in Kafka when the batch began, deciding, committing), p50 and
+    p95 per phase over the batches after the first ``skip`` share (the warm-up)."""
+    rows = []
+    for line in log_path.read_text(encoding="utf-8").splitlines():
+        if '"batch committed"' in line:
+            with contextlib.suppress(ValueError):
+                rows.append(json.loads(line))
+    rows = rows[int(len(rows) * skip):]
+    out: dict[str, dict[str, float]] = {}
+    for phase in PHASES:
+        values = sorted(float(row[phase]) for row in rows if phase in row)
+        if values:
+            out[phase] = {"p50": values[len(values) // 2],
+                          "p95": values[min(len(values) - 1, int(len(values) * 0.95))]}
+    return out

@@ -295,7 +295,18 @@ def latency_summary(run: dict[str, Any]) -> str:
             f"{run['missing']} missing, "
             f"{run['duplicated']} duplicated; the worker used "
             f"{worker['cpu_seconds'] / run['records'] * 1e6:.0f} µs CPU per record in "
-            f"{worker['batches']:,} batches")
+            f"{worker['batches']:,} batches" + phases_summary(run.get("batch_phases", {})))
+
+
+def phases_summary(phases: dict[str, dict[str, float]]) -> str:
+    """Where a batch's milliseconds went (p50 / p95 over the batches after the warm-up)."""
+    if not phases:
+        return ""
+    names = {"records": "records per batch", "queued_ms": "queued (newest record's age when "
+             "its batch began)", "decide_ms": "decide", "commit_ms": "commit"}
+    return "; per batch, p50 / p95: " + ", ".join(
+        f"{names[k]} {v['p50']:g} / {v['p95']:g}{'' if k == 'records' else ' ms'}"
+        for k, v in phases.items())
 
 
 def worker_time_summary(main: dict[str, Any]) -> str:

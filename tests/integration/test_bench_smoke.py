@@ -73,6 +73,11 @@ async def test_quick_bench_reports_every_section_and_leaves_nothing_behind(
                     "bytes_per_subscription_3", "bytes_per_outcome_send",
                     "bytes_per_outcome_chat", "bytes_per_outcome_stop")
     assert_positive(results["pipeline"], "rate", "seconds", "store_seconds", "decode_seconds")
+    for run in results["latency"]:
+        # Where a batch's milliseconds go, from the worker's log.
+        assert set(run["batch_phases"]) == {"records", "queued_ms", "decide_ms", "commit_ms"}
+        assert_positive({k: v["p50"] for k, v in run["batch_phases"].items()},
+                        "records", "decide_ms", "commit_ms")
     assert results["figures"]
     assert all(figure["value"] > 0 for figure in results["figures"])
 
