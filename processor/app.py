@@ -34,7 +34,7 @@ from processor.adapters.kafka.recovery import rebuild_partition
 from processor.adapters.kafka.sink import KafkaSink
 from processor.adapters.kafka.source import KafkaSource
 from processor.adapters.kafka.topic_admin import TopicSetupError
-from processor.adapters.redis_connection import connection_options
+from processor.adapters.redis_connection import with_hiredis_packing
 from processor.adapters.redis_store import RedisClient, RedisConsentStore
 from processor.domain.gateways.config import Gateways
 from processor.domain.gateways.parsing import GatewayConfigError
@@ -92,12 +92,10 @@ def connect_redis(settings: Settings) -> RedisClient:
     # down still fails the batch at once, and one that hangs after its socket timeout (not
     # retried): the worker backs off and says so. Retrying a script is safe: a commit that
     # did run is refused by its version fence the second time.
-    return aioredis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
-                                   socket_connect_timeout=timeout,
-                                   retry=Retry(NoBackoff(), retries=1,
-                                               supported_errors=(RedisConnectionError,)),
-                                   retry_on_error=[RedisConnectionError],
-                                   **connection_options(settings.redis_url))
+    return with_hiredis_packing(aioredis.Redis.from_url(
+        settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
+        retry_on_error=[RedisConnectionError]))
 
 
 def build_runner(settings: Settings, store: RedisConsentStore, gateways: Gateways,

@@ -5,21 +5,22 @@ installed; its asyncio ``Connection`` still packs in Python, re-joining a growin
 every argument. A batch's two script calls carry a few arguments per record, and that packing
 was about a tenth of the pipeline's time. This class packs exactly as redis-py's own
 ``HiredisRespSerializer`` does (same argument types accepted, the same ``DataError`` for
-others), and is used only for plain TCP URLs; TLS, Unix sockets and Redis Cluster keep
-redis-py's connections.
+others). Plain TCP, TLS (``rediss://``) and Unix socket URLs get it; a Redis Cluster client
+keeps redis-py's connections (its constructor fixes the connection class).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 import hiredis
 import redis.asyncio as aioredis
 from redis.exceptions import DataError
 
 
-class HiredisPackingConnection(aioredis.Connection):
+class HiredisPacking:
+    """The packing, for any of redis-py's asyncio connection classes."""
+
     def pack_command(self, *args: Any) -> list[bytes]:
         if isinstance(args[0], str):
             args = tuple(args[0].encode().split()) + args[1:]
@@ -38,7 +39,29 @@ class HiredisPackingConnection(aioredis.Connection):
             raise DataError(str(exc)) from exc
 
 
-def connection_options(url: str) -> dict[str, Any]:
-    """Keyword arguments for ``Redis.from_url``: the fast connection for ``redis://`` URLs."""
-    return {"connection_class": HiredisPackingConnection} if urlparse(url).scheme == "redis" \
-        else {}
+class HiredisPackingConnection(HiredisPacking, aioredis.Connection):
+    pass
+
+
+class HiredisPackingSSLConnection(HiredisPacking, aioredis.SSLConnection):
+    pass
+
+
+class HiredisPackingUnixConnection(HiredisPacking, aioredis.UnixDomainSocketConnection):
+    pass
+
+
+_FAST: dict[type[Any], type[Any]] = {
+    aioredis.Connection: HiredisPackingConnection,
+    aioredis.SSLConnection: HiredisPackingSSLConnection,
+    aioredis.UnixDomainSocketConnection: HiredisPackingUnixConnection,
+}
+
+
+def with_hiredis_packing(client: aioredis.Redis) -> aioredis.Redis:
+    """``client`` with its pool making the hiredis-packing kind of the connections its URL
+    asked for (redis-py's ``from_url`` lets the URL's scheme pick the class, over any given).
+    Connections already made keep theirs."""
+    pool = client.connection_pool
+    pool.connection_class = _FAST.get(pool.connection_class, pool.connection_class)
+    return client

@@ -25,7 +25,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from processor.adapters.kafka.topic_admin import delete_topics_with_prefix
-from processor.adapters.redis_connection import connection_options
+from processor.adapters.redis_connection import with_hiredis_packing
 from processor.adapters.redis_keys import delete_keys
 from processor.settings import Settings
 from tests.bench.hot_paths import classifier_section, codec_section
@@ -131,8 +131,7 @@ async def bench(sizes: Sizes, settings: Settings, sections: tuple[str, ...] = SE
     if "hot" in sections:
         results["classifier"] = classifier_section(sizes.classify_n, sizes.cpu_trials)
         results["codec"] = codec_section(sizes.codec_n, sizes.cpu_trials, workload)
-    client = aioredis.Redis.from_url(settings.redis_url,
-                                     **connection_options(settings.redis_url))
+    client = with_hiredis_packing(aioredis.Redis.from_url(settings.redis_url))
     try:
         if "memory" in sections:
             results["redis_memory"] = await measure_redis_memory(client, f"{prefix}mem",

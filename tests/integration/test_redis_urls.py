@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 from redis.exceptions import AuthenticationError, ResponseError
 
+from processor.adapters.redis_connection import (
+    HiredisPackingConnection,
+    HiredisPackingSSLConnection,
+)
 from processor.app import connect_redis
 from processor.settings import Settings
 from tests.support.private_redis import start_secured_redis
@@ -50,6 +54,15 @@ async def test_a_documented_url_reaches_the_server(server: dict[str, Any], schem
         try:
             assert await client.set("k", "v")
             assert await client.get("k") == b"v"
+            # The worker's script calls are packed by hiredis over TLS too.
+            assert client.connection_pool.connection_class is (
+                HiredisPackingSSLConnection if server.get("tls") else HiredisPackingConnection)
+            values = [f"{i}:é".encode() * (i % 5 + 1) for i in range(3000)]
+            script = client.register_script(
+                "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end return #ARGV")
+            keys = [f"k{i}" for i in range(len(values))]
+            assert await script(keys=keys, args=values) == len(values)
+            assert await client.mget(keys) == values
         finally:
             await client.aclose()
         assert PASSWORD not in repr(settings)

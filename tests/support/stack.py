@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from processor.adapters.kafka.topic_admin import raise_topic_errors, wait_for_leaders
-from processor.adapters.redis_connection import connection_options
+from processor.adapters.redis_connection import with_hiredis_packing
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:19092")
@@ -107,7 +107,7 @@ async def wait_for_redis(timeout: float = 30.0) -> aioredis.Redis:
     last: Exception | None = None
     while time.monotonic() < deadline:
         # The worker's own connection options, so every store test runs its packing too.
-        client = aioredis.Redis.from_url(REDIS_URL, **connection_options(REDIS_URL))
+        client = with_hiredis_packing(aioredis.Redis.from_url(REDIS_URL))
         try:
             await client.ping()
             return client

@@ -7,7 +7,12 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import DataError
 
-from processor.adapters.redis_connection import HiredisPackingConnection, connection_options
+from processor.adapters.redis_connection import (
+    HiredisPackingConnection,
+    HiredisPackingSSLConnection,
+    HiredisPackingUnixConnection,
+    with_hiredis_packing,
+)
 
 ARGS: list[tuple[object, ...]] = [
     ("EVALSHA", "0" * 40, 2, "k:{+12025550123}", b"k:{+12025550123}:o:r:1", 604800000),
@@ -36,8 +41,21 @@ def test_refuses_what_redis_py_refuses(bad: object) -> None:
         HiredisPackingConnection().pack_command("SET", "k", bad)
 
 
-def test_only_plain_tcp_urls_get_it() -> None:
-    assert connection_options("redis://127.0.0.1:6379/0") == {
-        "connection_class": HiredisPackingConnection}
-    assert connection_options("rediss://127.0.0.1:6380/0") == {}
-    assert connection_options("unix:///tmp/redis.sock") == {}
+@pytest.mark.parametrize(("url", "kind", "base"), [
+    ("redis://127.0.0.1:6379/0", HiredisPackingConnection, aioredis.Connection),
+    ("rediss://127.0.0.1:6380/0", HiredisPackingSSLConnection, aioredis.SSLConnection),
+    ("unix:///tmp/redis.sock", HiredisPackingUnixConnection,
+     aioredis.UnixDomainSocketConnection),
+])
+def test_every_url_scheme_gets_its_own_kind(url: str, kind: type[object],
+                                            base: type[object]) -> None:
+    # redis-py's from_url lets the scheme pick the class even over a connection_class given,
+    # so the pool's class is swapped after: TLS must stay TLS, a socket path a socket path.
+    assert aioredis.Redis.from_url(url).connection_pool.connection_class is base
+    client = with_hiredis_packing(aioredis.Redis.from_url(url))
+    assert client.connection_pool.connection_class is kind
+    assert issubclass(kind, base)
+    connection = client.connection_pool.make_connection()
+    assert isinstance(connection, base)
+    assert b"".join(connection.pack_command("SET", "k", b"v")) == \
+        b"".join(bytes(c) for c in base().pack_command("SET", "k", b"v"))
