@@ -209,7 +209,7 @@ async def run_latency(base: Settings, prefix: str, partitions: int, rate: float,
     assert topics.gateways_file is not None
     settings = trial_settings(topics, topics.gateways_file, "l")
     workload = latency_workload(rate, seconds + warmup, phones, seed=int(rate))
-    worker = WorkerProcess(settings, workdir / f"worker-latency-{rate:.0f}.log")
+    worker = WorkerProcess(settings, workdir / f"worker-latency-{rate:.0f}-p{partitions}.log")
     await worker.start()
     try:
         await worker.wait_for("serving_at", timeout=60.0)
@@ -220,6 +220,7 @@ async def run_latency(base: Settings, prefix: str, partitions: int, rate: float,
     stats = await worker.stop()
     await drop_trial_keys(settings)
     result["worker"] = stats
+    result["partitions"] = partitions
     result["batch_phases"] = batch_phases(worker.log_path, skip=warmup / (seconds + warmup))
     return result
 

@@ -62,16 +62,19 @@ class Sizes:
     latency_rates: tuple[float, ...]  # offered send requests per second, one run each
     latency_seconds: float  # of measured load per rate (after the warm-up)
     latency_warmup: float
+    # More latency runs, (rate, partitions): a worker owning fewer partition numbers runs fewer
+    # transactions a second (see the README's "Where a decision's milliseconds go").
+    latency_sweep: tuple[tuple[float, int], ...] = ()
 
 
 FULL = Sizes(records=100_000, phones=30_000, partitions=4, trials=3, sweep_partitions=(1, 8),
              cpu_trials=5, classify_n=100_000, codec_n=20_000, memory_phones=10_000, batch=1000,
              rebuild_subscriptions=1_000_000, latency_rates=(2000, 5000), latency_seconds=20,
-             latency_warmup=3)
+             latency_warmup=3, latency_sweep=((2000, 1),))
 QUICK = Sizes(records=400, phones=200, partitions=2, trials=1, sweep_partitions=(),
               cpu_trials=1, classify_n=2_000, codec_n=500, memory_phones=100, batch=100,
               rebuild_subscriptions=1_000, latency_rates=(200,), latency_seconds=2,
-              latency_warmup=0.5)
+              latency_warmup=0.5, latency_sweep=((200, 1),))
 
 SECTIONS = ("hot", "memory", "pipeline", "rebuild", "throughput", "latency", "profile")
 RELAY_TARGET = Target("ratio", at_least=0.5)
@@ -177,11 +180,12 @@ async def _broker_sections(results: dict[str, Any], sizes: Sizes, settings: Sett
             results["profile"] = await profile_worker(
                 arena, workload, workdir, target.with_name(f"{target.stem}-worker-profile"))
     if "latency" in sections:
+        runs = [(rate, sizes.partitions) for rate in sizes.latency_rates]
         results["latency"] = [
-            await run_latency(settings, f"{prefix}lat{rate:.0f}.", sizes.partitions, rate,
-                              sizes.latency_seconds, sizes.latency_warmup, sizes.phones,
+            await run_latency(settings, f"{prefix}lat{rate:.0f}p{partitions}.", partitions,
+                              rate, sizes.latency_seconds, sizes.latency_warmup, sizes.phones,
                               workdir)
-            for rate in sizes.latency_rates]
+            for rate, partitions in runs + list(sizes.latency_sweep)]
 
 
 async def _clean_up(settings: Settings, client: aioredis.Redis, prefix: str) -> None:
@@ -202,7 +206,7 @@ def build_figures(results: dict[str, Any]) -> list[Figure]:
     if "worker_vs_relay" in results:
         figures += _throughput_figures(results)
     for run in results.get("latency", []):
-        rate = f"{run['offered_sends_per_s']:,.0f} sends/s"
+        rate = f"{run['offered_sends_per_s']:,.0f} sends/s, {_partitions(run)}"
         figures += [Figure(f"decision latency p99 at {rate}", run["p99_ms"], "ms",
                            target=LATENCY_TARGET),
                     Figure(f"decision latency p50 at {rate}", run["p50_ms"], "ms")]
@@ -284,7 +288,8 @@ def _partitions(section: dict[str, Any]) -> str:
 def latency_summary(run: dict[str, Any]) -> str:
     """One offered load's distribution, and what was checked."""
     worker = run["worker"]
-    return (f"\nlatency at {run['offered_sends_per_s']:,.0f} send requests/s "
+    return (f"\nlatency at {run['offered_sends_per_s']:,.0f} send requests/s on "
+            f"{_partitions(run)} "
             f"({run['offered_records_per_s']:,.0f} records/s with inbound and commands; "
             f"achieved {run['achieved_sends_per_s']:,.0f} sends/s): "
             f"p50 {run['p50_ms']:.1f} ms, p95 {run['p95_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms,"

@@ -73,7 +73,10 @@ async def test_quick_bench_reports_every_section_and_leaves_nothing_behind(
                     "bytes_per_subscription_3", "bytes_per_outcome_send",
                     "bytes_per_outcome_chat", "bytes_per_outcome_stop")
     assert_positive(results["pipeline"], "rate", "seconds", "store_seconds", "decode_seconds")
+    # The quick sizes: 200 sends/s on the run's 2 partitions, and on 1 (the sweep).
+    assert [run["partitions"] for run in results["latency"]] == [2, 1]
     for run in results["latency"]:
+        assert run["missing"] == 0 and run["duplicated"] == 0
         # Where a batch's milliseconds go, from the worker's log.
         assert set(run["batch_phases"]) == {"records", "queued_ms", "decide_ms", "commit_ms"}
         assert_positive({k: v["p50"] for k, v in run["batch_phases"].items()},
