@@ -84,8 +84,8 @@ def build_web(worker: Runner, settings: Settings, startup: KafkaStartup) -> faus
 def connect_redis(settings: Settings) -> RedisClient:
     timeout = settings.redis_timeout_s
     if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis_url, socket_timeout=timeout,
-                                     socket_connect_timeout=timeout)
+        return with_hiredis_packing(RedisCluster.from_url(
+            settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout))
     # After a Redis restart every pooled connection is dead, and redis-py answers the first
     # command on each with "Connection closed by server" unless ConnectionError is listed to
     # be retried. One immediate retry on a new connection covers that; a Redis that is really

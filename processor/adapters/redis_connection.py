@@ -5,16 +5,17 @@ installed; its asyncio ``Connection`` still packs in Python, re-joining a growin
 every argument. A batch's two script calls carry a few arguments per record, and that packing
 was about a tenth of the pipeline's time. This class packs exactly as redis-py's own
 ``HiredisRespSerializer`` does (same argument types accepted, the same ``DataError`` for
-others). Plain TCP, TLS (``rediss://``) and Unix socket URLs get it; a Redis Cluster client
-keeps redis-py's connections (its constructor fixes the connection class).
+others). Plain TCP, TLS (``rediss://``) and Unix socket connections get it, on a single node
+and on every node of a Redis Cluster.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import hiredis
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import DataError
 
 
@@ -58,10 +59,25 @@ _FAST: dict[type[Any], type[Any]] = {
 }
 
 
-def with_hiredis_packing(client: aioredis.Redis) -> aioredis.Redis:
-    """``client`` with its pool making the hiredis-packing kind of the connections its URL
-    asked for (redis-py's ``from_url`` lets the URL's scheme pick the class, over any given).
-    Connections already made keep theirs."""
+Client = TypeVar("Client", aioredis.Redis, RedisCluster)
+
+
+def with_hiredis_packing(client: Client) -> Client:
+    """``client`` (new: no connection made yet) making the hiredis-packing kind of the
+    connections its URL asked for. redis-py's ``from_url`` lets the URL's scheme pick the
+    class over any given, and a cluster client fixes it in its constructor, so it is swapped
+    after: in the single node's pool, or in the cluster's node template (the nodes it finds
+    later are made from it) and its startup nodes."""
+    if isinstance(client, RedisCluster):
+        template = client.nodes_manager.connection_kwargs
+        template["connection_class"] = _fast(template.get("connection_class", aioredis.Connection))
+        for node in client.nodes_manager.startup_nodes.values():
+            node.connection_class = _fast(node.connection_class)
+        return client
     pool = client.connection_pool
-    pool.connection_class = _FAST.get(pool.connection_class, pool.connection_class)
+    pool.connection_class = _fast(pool.connection_class)
     return client
+
+
+def _fast(kind: type[Any]) -> type[Any]:
+    return _FAST.get(kind, kind)

@@ -19,7 +19,9 @@ from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
 from processor import codec
+from processor.adapters.redis_connection import HiredisPackingConnection
 from processor.adapters.redis_store import RedisConsentStore
+from processor.app import connect_redis
 from processor.domain.models.enums import SendStatus
 from processor.pipeline import BatchProcessor, InputRecord
 from processor.ports import (
@@ -29,6 +31,7 @@ from processor.ports import (
     StoreBehindError,
     VersionConflictError,
 )
+from processor.settings import Settings
 from processor.topics import Topic
 from tests.support.consent_helpers import gateways, inbound, send
 
@@ -111,7 +114,10 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -
 
 @pytest.fixture
 async def cluster(cluster_url: str) -> AsyncIterator[RedisCluster]:
-    client = RedisCluster.from_url(cluster_url)
+    # The worker's own client (processor.app.connect_redis): hiredis packs on every node.
+    client = connect_redis(Settings.from_env({"REDIS_URL": cluster_url,
+                                              "CG_REDIS_CLUSTER": "true"}))
+    assert isinstance(client, RedisCluster)
     await client.initialize()
     yield client
     await client.flushall(target_nodes=RedisCluster.PRIMARIES)
@@ -148,6 +154,11 @@ async def test_a_batch_across_every_node_is_decided_and_replayed(cluster: RedisC
     assert {r.status for r in results} == {SendStatus.FORWARDED}
     loaded = await store.load({p: [] for p in PHONES[1::2]})
     assert all(loaded[p].state.get("gw1").status.value == "Opt-Out" for p in PHONES[1::2])
+    # Every node, the ones found after start-up too, packed the script calls with hiredis.
+    nodes = cluster.get_nodes()
+    assert len(nodes) == 3
+    assert {node.connection_class for node in nodes} == {HiredisPackingConnection}
+    assert all(type(c) is HiredisPackingConnection for n in nodes for c in n._connections)
 
 
 async def test_version_fencing_and_script_reload_on_a_cluster(cluster: RedisCluster) -> None:
