@@ -29,10 +29,17 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5), registry=r)
         self.batch_phase_seconds = Histogram(
             "consent_gate_batch_phase_seconds",
-            "Where a batch's time goes: queued (how long its newest record had been in Kafka, "
-            "by the broker's clock, when the batch began), decide (consent store loaded, "
-            "decided and written) and commit (the transaction's offsets, outputs and commit)",
+            "A batch's time in its two phases, which add up to consent_gate_batch_seconds: "
+            "decide (transaction begun, consent store loaded, decided and written, dead-letter "
+            "limit checked) and commit (offsets added, outputs sent, transaction committed)",
             ["phase"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r)
+        self.batch_record_age_seconds = Histogram(
+            "consent_gate_batch_record_age_seconds",
+            "How long a batch's newest and oldest records had been in Kafka when the batch "
+            "began: the worker's clock minus the broker's append time (LogAppendTime), so clock "
+            "skew between the hosts counts; records with no time (0 or less) are left out",
+            ["record"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30),
             registry=r)
         self.assigned = Gauge("consent_gate_assigned_partitions", "Partitions owned", [],
                               registry=r)

@@ -288,8 +288,7 @@ class Runner:
     async def _process_partition(self, slot: PartitionSlot, inputs: list[InputRecord]) -> None:
         number = slot.number
         started = time.monotonic()
-        # The newest record's time in Kafka (LogAppendTime): how long the batch queued.
-        queued = max(0.0, time.time() - inputs[-1].timestamp / 1000)
+        ages = record_ages(inputs, time.time())
         offsets = {r.topic: r.offset + 1 for r in inputs}  # the last one of each topic
         progress = Progress(
             committed={t.value: o for t, o in self.source.committed(number).items()},
@@ -340,9 +339,11 @@ class Runner:
         ended = time.monotonic()
         elapsed = ended - started
         self.metrics.batch_seconds.observe(elapsed)
-        phases = {"queued": queued, "decide": decided - started, "commit": ended - decided}
+        phases = {"decide": decided - started, "commit": ended - decided}
         for phase, seconds in phases.items():
             self.metrics.batch_phase_seconds.labels(phase).observe(seconds)
+        for record, seconds in ages.items():
+            self.metrics.batch_record_age_seconds.labels(record).observe(seconds)
         self.metrics.batches.inc()
         # Counted per batch, not per record: labels().inc() is not free on the hot path.
         for (topic, kind), count in outcome.counts.items():
@@ -352,7 +353,8 @@ class Runner:
         log.info("batch committed", partition=number, records=len(inputs),
                  decided=outcome.decided, replayed=outcome.replayed, invalid=outcome.invalid,
                  outputs=len(outcome.outputs), ms=round(elapsed * 1000, 1),
-                 **{f"{phase}_ms": round(seconds * 1000, 1) for phase, seconds in phases.items()})
+                 **{f"{name}_ms": round(seconds * 1000, 1)
+                    for name, seconds in (phases | ages).items()})
 
     def stop_partition(self, slot: PartitionSlot, reason: str) -> None:
         """Stops fetching every input topic of the partition number and reports why."""
@@ -402,6 +404,17 @@ class Runner:
             await self._timer.settle(number, settlement)
             self.metrics.ticks.inc(len(ticks))
         self.health.redis_ok = True
+
+
+def record_ages(inputs: list[InputRecord], now: float) -> dict[str, float]:
+    """How long the newest and the oldest input had been in Kafka at `now` (seconds, from the
+    broker's append times in ms): {"newest": ..., "oldest": ...}, or {} when no input has a
+    broker time (0 or less: a fake source, a record written before LogAppendTime)."""
+    stamped = [r.timestamp for r in inputs if r.timestamp > 0]
+    if not stamped:
+        return {}
+    return {"newest": max(0.0, now - max(stamped) / 1000),
+            "oldest": max(0.0, now - min(stamped) / 1000)}
 
 
 def _origin(exc: BaseException) -> BaseException:

@@ -22,6 +22,7 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,14 +127,17 @@ async def read_results(reader: AIOKafkaConsumer, expected: int, arrived: dict[st
                     held.add(result.request_id)
 
 
+def nearest_rank(ordered: list[float], p: float) -> float:
+    """The ``p`` quantile of sorted ``ordered`` by nearest rank."""
+    return ordered[min(len(ordered) - 1, max(0, round(p * len(ordered)) - 1))]
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     """p50, p95, p99 and max (nearest rank), in milliseconds."""
     ordered = sorted(values)
-
-    def rank(p: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(p * len(ordered)) - 1))] * 1000
-
-    return {"p50_ms": rank(0.50), "p95_ms": rank(0.95), "p99_ms": rank(0.99),
+    return {"p50_ms": nearest_rank(ordered, 0.50) * 1000,
+            "p95_ms": nearest_rank(ordered, 0.95) * 1000,
+            "p99_ms": nearest_rank(ordered, 0.99) * 1000,
             "max_ms": ordered[-1] * 1000, "mean_ms": sum(ordered) / len(ordered) * 1000}
 
 
@@ -161,6 +165,7 @@ async def measure_latency(settings: Settings, workload: Workload, rate: float,
             await reader.position(tp)  # positioned before the first request goes out
         reading = asyncio.create_task(read_results(reader, sends, arrived, held, done))
         started = time.monotonic()
+        started_wall = time.time()
         try:
             producing = await produce_paced(settings, records, per_second, sent)
             done.set()
@@ -185,6 +190,7 @@ async def measure_latency(settings: Settings, workload: Workload, rate: float,
         "results_checked": len(arrived), "held": len(waiting), "missing": missing,
         "duplicated": duplicated,
         "measured": len(measured), "warmup_s": warmup,
+        "measured_from": started_wall + warmup, "measured_until": started_wall + producing,
         **(percentiles(measured) if measured else {}),
     }
 
@@ -209,7 +215,7 @@ async def run_latency(base: Settings, prefix: str, partitions: int, rate: float,
     assert topics.gateways_file is not None
     settings = trial_settings(topics, topics.gateways_file, "l")
     workload = latency_workload(rate, seconds + warmup, phones, seed=int(rate))
-    worker = WorkerProcess(settings, workdir / f"worker-latency-{rate:.0f}-p{partitions}.log")
+    worker = WorkerProcess(settings, workdir / f"worker-latency-{prefix}log")
     await worker.start()
     try:
         await worker.wait_for("serving_at", timeout=60.0)
@@ -221,27 +227,30 @@ async def run_latency(base: Settings, prefix: str, partitions: int, rate: float,
     await drop_trial_keys(settings)
     result["worker"] = stats
     result["partitions"] = partitions
-    result["batch_phases"] = batch_phases(worker.log_path, skip=warmup / (seconds + warmup))
+    result["batch_phases"] = batch_phases(worker.log_path, result["measured_from"],
+                                          result["measured_until"])
     return result
 
 
-PHASES = ("records", "queued_ms", "decide_ms", "commit_ms")
+PHASES = ("records", "newest_ms", "oldest_ms", "decide_ms", "commit_ms")
 
 
-def batch_phases(log_path: Path, skip: float) -> dict[str, dict[str, float]]:
-    """Where the worker's batches spent their time (its "batch committed" log lines: how long
-    the newest record had been in Kafka when the batch began, deciding, committing), p50 and
-    p95 per phase over the batches after the first ``skip`` share (the warm-up)."""
+def batch_phases(log_path: Path, since: float, until: float) -> dict[str, dict[str, float]]:
+    """Where the worker's batches spent their time (its "batch committed" log lines: the ages
+    of the newest and oldest records when the batch began, deciding, committing): p50 and p95
+    (nearest rank) of each over the batches committed between ``since`` and ``until`` (Unix
+    seconds: after the warm-up, before the producer stopped)."""
     rows = []
     for line in log_path.read_text(encoding="utf-8").splitlines():
-        if '"batch committed"' in line:
-            with contextlib.suppress(ValueError):
-                rows.append(json.loads(line))
-    rows = rows[int(len(rows) * skip):]
+        if '"batch committed"' not in line:
+            continue
+        with contextlib.suppress(ValueError, KeyError):
+            row = json.loads(line)
+            if since <= datetime.fromisoformat(row["timestamp"]).timestamp() <= until:
+                rows.append(row)
     out: dict[str, dict[str, float]] = {}
     for phase in PHASES:
         values = sorted(float(row[phase]) for row in rows if phase in row)
         if values:
-            out[phase] = {"p50": values[len(values) // 2],
-                          "p95": values[min(len(values) - 1, int(len(values) * 0.95))]}
+            out[phase] = {"p50": nearest_rank(values, 0.50), "p95": nearest_rank(values, 0.95)}
     return out

@@ -182,10 +182,10 @@ async def _broker_sections(results: dict[str, Any], sizes: Sizes, settings: Sett
     if "latency" in sections:
         runs = [(rate, sizes.partitions) for rate in sizes.latency_rates]
         results["latency"] = [
-            await run_latency(settings, f"{prefix}lat{rate:.0f}p{partitions}.", partitions,
-                              rate, sizes.latency_seconds, sizes.latency_warmup, sizes.phones,
+            await run_latency(settings, f"{prefix}lat{index}.", partitions, rate,
+                              sizes.latency_seconds, sizes.latency_warmup, sizes.phones,
                               workdir)
-            for rate, partitions in runs + list(sizes.latency_sweep)]
+            for index, (rate, partitions) in enumerate(runs + list(sizes.latency_sweep))]
 
 
 async def _clean_up(settings: Settings, client: aioredis.Redis, prefix: str) -> None:
@@ -306,8 +306,9 @@ def phases_summary(phases: dict[str, dict[str, float]]) -> str:
     """Where a batch's milliseconds went (p50 / p95 over the batches after the warm-up)."""
     if not phases:
         return ""
-    names = {"records": "records per batch", "queued_ms": "queued (newest record's age when "
-             "its batch began)", "decide_ms": "decide", "commit_ms": "commit"}
+    names = {"records": "records per batch",
+             "newest_ms": "newest record's age when its batch began",
+             "oldest_ms": "oldest record's age", "decide_ms": "decide", "commit_ms": "commit"}
     return "; per batch, p50 / p95: " + ", ".join(
         f"{names[k]} {v['p50']:g} / {v['p95']:g}{'' if k == 'records' else ' ms'}"
         for k, v in phases.items())

@@ -98,9 +98,12 @@ async def test_web_views_bind_where_configured_and_metrics_tell_the_truth(
         assert metric(text, "consent_gate_records_total", topic=sends,
                       outcome="dead_lettered") == 1
         assert metric(text, "consent_gate_batches_total") >= 1
-        for phase in ("queued", "decide", "commit"):
+        for phase in ("decide", "commit"):
             assert metric(text, "consent_gate_batch_phase_seconds_count", phase=phase) >= 1
         assert metric(text, "consent_gate_batch_phase_seconds_sum", phase="commit") > 0
+        for record in ("newest", "oldest"):
+            assert metric(text, "consent_gate_batch_record_age_seconds_count",
+                          record=record) >= 1
 
 
 async def test_sighup_reloads_the_gateways_file_and_a_bad_one_changes_nothing(

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 import pytest
+from msgspec.structs import replace
 
 from processor import codec
 from processor.domain.models.enums import ConsentStatus, SendDebug, SendStatus
 from processor.pipeline import BatchProcessor, InputRecord
-from processor.pipeline.runner import Runner
+from processor.pipeline.runner import Runner, record_ages
 from processor.ports import ManualClock, OnRead, Rebuilt
 from processor.settings import Settings
 from processor.topics import Topic
@@ -187,3 +189,41 @@ async def test_each_partition_number_commits_on_its_own(partition: int) -> None:
         rig.source.append(partition, [feed.send("r-1")])
         await wait_until(lambda: len(rig.sink.committed) == 1, "the commit")
         assert rig.sink.committed[0].partition == partition
+
+
+def sample(runner: Runner, name: str, **labels: str) -> float:
+    value = runner.metrics.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+async def test_a_batch_reports_its_phases_and_the_age_of_its_records() -> None:
+    async with running() as rig:
+        feed = Feed()
+        # Broker times 1.5 s and 0.5 s before now (ms); a record without one is left out.
+        now_ms = int(time.time() * 1000)
+        records = [feed.send("r-1"), feed.send("r-2"), feed.send("r-3")]
+        records = [replace(records[0], timestamp=now_ms - 1500), replace(records[1], timestamp=0),
+                   replace(records[2], timestamp=now_ms - 500)]
+        rig.source.append(0, records)
+        await wait_until(lambda: len(results(rig.sink)) == 3, "three results")
+        runner = rig.runner
+        decide = sample(runner, "consent_gate_batch_phase_seconds_sum", phase="decide")
+        commit = sample(runner, "consent_gate_batch_phase_seconds_sum", phase="commit")
+        total = sample(runner, "consent_gate_batch_seconds_sum")
+        assert decide > 0 and commit > 0
+        assert decide + commit == pytest.approx(total, abs=1e-6)  # the two phases are the batch
+        assert sample(runner, "consent_gate_batch_record_age_seconds_count",
+                      record="newest") == 1
+        newest = sample(runner, "consent_gate_batch_record_age_seconds_sum", record="newest")
+        oldest = sample(runner, "consent_gate_batch_record_age_seconds_sum", record="oldest")
+        assert 0.5 <= newest < 1.4 and 1.5 <= oldest < 2.4
+
+
+def test_record_ages_leave_out_records_without_a_broker_time() -> None:
+    feed = Feed()
+    sent = feed.send("r-1")
+    assert record_ages([replace(sent, timestamp=0)], 10.0) == {}
+    assert record_ages([replace(sent, timestamp=9_000), replace(sent, timestamp=-1),
+                        replace(sent, timestamp=8_000)], 10.0) == {"newest": 1.0, "oldest": 2.0}
+    # A broker clock ahead of the worker's: no negative age.
+    assert record_ages([replace(sent, timestamp=11_000)], 10.0) == {"newest": 0.0, "oldest": 0.0}
