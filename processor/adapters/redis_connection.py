@@ -11,6 +11,7 @@ and on every node of a Redis Cluster.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import hiredis
@@ -70,13 +71,24 @@ def with_hiredis_packing(client: Client) -> Client:
     later are made from it) and its startup nodes."""
     if isinstance(client, RedisCluster):
         template = client.nodes_manager.connection_kwargs
-        template["connection_class"] = _fast(template.get("connection_class", aioredis.Connection))
-        for node in client.nodes_manager.startup_nodes.values():
-            node.connection_class = _fast(node.connection_class)
+        if _utf8_strict(template):
+            template["connection_class"] = _fast(template.get("connection_class",
+                                                              aioredis.Connection))
+            for node in client.nodes_manager.startup_nodes.values():
+                node.connection_class = _fast(node.connection_class)
         return client
     pool = client.connection_pool
-    pool.connection_class = _fast(pool.connection_class)
+    if _utf8_strict(pool.connection_kwargs):
+        pool.connection_class = _fast(pool.connection_class)
     return client
+
+
+def _utf8_strict(options: Mapping[str, Any]) -> bool:
+    """hiredis encodes text as strict UTF-8: a client told otherwise (``?encoding=``,
+    ``encoding_errors=``) keeps redis-py's packing, which honours its encoder."""
+    encoding = str(options.get("encoding") or "utf-8").lower().replace("_", "-")
+    return encoding in ("utf-8", "utf8") and options.get("encoding_errors", "strict") in (
+        None, "strict")
 
 
 def _fast(kind: type[Any]) -> type[Any]:

@@ -59,3 +59,12 @@ def test_every_url_scheme_gets_its_own_kind(url: str, kind: type[object],
     assert isinstance(connection, base)
     assert b"".join(connection.pack_command("SET", "k", b"v")) == \
         b"".join(bytes(c) for c in base().pack_command("SET", "k", b"v"))
+
+
+@pytest.mark.parametrize("query", ["encoding=latin-1", "encoding_errors=replace"])
+def test_a_client_told_another_encoding_keeps_redis_pys_packing(query: str) -> None:
+    client = with_hiredis_packing(aioredis.Redis.from_url(f"redis://127.0.0.1:6379/0?{query}"))
+    assert client.connection_pool.connection_class is aioredis.Connection
+    fine = with_hiredis_packing(aioredis.Redis.from_url(
+        "redis://127.0.0.1:6379/0?encoding=UTF-8&encoding_errors=strict"))
+    assert fine.connection_pool.connection_class is HiredisPackingConnection
