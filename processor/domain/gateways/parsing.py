@@ -119,19 +119,24 @@ def _quiet_hours(value: object, path: str) -> bool:
     return value == "enforce"
 
 
+def _check_fields(raw: Mapping[str, Any], fields: Mapping[str, Any], path: str) -> None:
+    """Every key of ``raw`` is one of ``fields`` and holds its type (a bool is not an int)."""
+    for key, value in raw.items():
+        expected = fields.get(key)
+        if expected is None:
+            raise GatewayConfigError(f"{path}.{key}: unknown setting "
+                                     f"(known: {', '.join(sorted(fields))})")
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise GatewayConfigError(f"{path}.{key}: wrong type {type(value).__name__}")
+
+
 def _frequency_cap(raw: object, path: str) -> FrequencyCap | None:
     """``frequency_cap: {max: 3, window: 24h, per_keyword: false}``."""
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
         raise GatewayConfigError(f"{path}: expected a mapping like {{max: 3, window: 24h}}")
-    for key, value in raw.items():
-        expected = _CAP_FIELDS.get(key)
-        if expected is None:
-            raise GatewayConfigError(f"{path}.{key}: unknown setting "
-                                     f"(known: {', '.join(sorted(_CAP_FIELDS))})")
-        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise GatewayConfigError(f"{path}.{key}: wrong type {type(value).__name__}")
+    _check_fields(raw, _CAP_FIELDS, path)
     for key in ("max", "window"):
         if key not in raw:
             raise GatewayConfigError(f"{path}.{key}: required")
@@ -153,13 +158,7 @@ def _merge(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any
 
 
 def _parse_gateway(gid: str, raw: dict[str, Any], path: str) -> GatewayConfig:
-    for key, value in raw.items():
-        expected = _FIELDS.get(key)
-        if expected is None:
-            raise GatewayConfigError(f"{path}.{key}: unknown setting "
-                                     f"(known: {', '.join(sorted(_FIELDS))})")
-        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise GatewayConfigError(f"{path}.{key}: wrong type {type(value).__name__}")
+    _check_fields(raw, _FIELDS, path)
     try:
         mode = GatewayMode(raw.get("mode", "default"))
     except ValueError:
